@@ -1,0 +1,1 @@
+"""claude_magic: Claude in Jupyter, with an offline simulator."""
