@@ -1,0 +1,107 @@
+"""Chats: ordered turns keyed by the cell that asked them.
+
+A re-run cell rewinds its chat to just before its own turn. The rewind is not applied when
+the cell starts but when its new turn is committed, so a failed or interrupted exchange
+leaves the chat exactly as it was. Pure logic: no SDK, IPython or widget import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .turn import Turn
+
+
+@dataclass
+class Chat:
+    """A named conversation: `messages` is exactly what the next request resends."""
+
+    name: str
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The `messages` list of the API request, as the history stands now."""
+        return [m for turn in self.turns for m in turn.messages]
+
+    def __len__(self) -> int:
+        return len(self.turns)
+
+    def __iter__(self) -> Iterator[Turn]:
+        return iter(self.turns)
+
+    def index_of(self, cell_id: str | None) -> int | None:
+        """Position of the turn asked by `cell_id`, or None (no id, or a new cell)."""
+        if cell_id is None:
+            return None
+        for i, turn in enumerate(self.turns):
+            if turn.cell_id == cell_id:
+                return i
+        return None
+
+    def history_for(self, cell_id: str | None) -> tuple[list[dict[str, Any]], int]:
+        """The history a cell's request resends, and how many turns its commit would drop.
+
+        For a re-run cell that is everything before its own turn; the dropped count
+        includes the cell's old turn and every later one.
+        """
+        index = self.index_of(cell_id)
+        if index is None:
+            return self.messages, 0
+        kept = self.turns[:index]
+        return [m for turn in kept for m in turn.messages], len(self.turns) - index
+
+    def commit(self, turn: Turn) -> int:
+        """Add a completed turn, replacing its cell's old turn and all after it.
+
+        Returns the number of later turns that were dropped (not counting the replaced one).
+        """
+        index = self.index_of(turn.cell_id)
+        dropped_later = 0
+        if index is not None:
+            dropped_later = len(self.turns) - index - 1
+            del self.turns[index:]
+        self.turns.append(turn)
+        return dropped_later
+
+    def reset(self) -> None:
+        self.turns.clear()
+
+    @property
+    def cost_usd(self) -> float:
+        """Running cost of the turns in the chat now (NaN if a model's price is unknown)."""
+        return sum((t.cost_usd for t in self.turns), 0.0)
+
+    def __repr__(self) -> str:
+        return f"<Chat {self.name!r}: {len(self.turns)} turns, {len(self.messages)} messages>"
+
+
+class ChatRegistry:
+    """The chats of one kernel, by name, in creation order."""
+
+    def __init__(self) -> None:
+        self._chats: dict[str, Chat] = {}
+
+    def get(self, name: str = "default") -> Chat:
+        """The chat called `name`, created empty on first use."""
+        if name not in self._chats:
+            self._chats[name] = Chat(name)
+        return self._chats[name]
+
+    def names(self) -> list[str]:
+        return list(self._chats)
+
+    def reset(self, name: str | None = None) -> None:
+        """Empty one chat, or every chat when `name` is None."""
+        targets = self._chats.values() if name is None else [self.get(name)]
+        for chat in targets:
+            chat.reset()
+
+    def replace_all(self, chats: list[Chat]) -> None:
+        """Swap in restored chats (used by `%claude restore`)."""
+        self._chats = {chat.name: chat for chat in chats}
+
+    def __iter__(self) -> Iterator[Chat]:
+        return iter(self._chats.values())

@@ -1,0 +1,101 @@
+"""Saved notebooks as the durable record: read turn records back with nbformat.
+
+Each completed `%%claude` cell leaves an output whose bundle carries the turn as
+`application/vnd.claude-magic.turn.v1+json`. Restoring chats and costing a folder of
+notebooks both start from `iter_turns`. No IPython or widget import.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .chat import Chat
+from .turn import TURN_MIME, Turn
+
+
+def read_notebook(path: str | os.PathLike[str]):
+    """Parse a notebook file (any nbformat 4 minor version)."""
+    import nbformat
+
+    return nbformat.read(os.fspath(path), as_version=4)
+
+
+def iter_turns(path: str | os.PathLike[str]) -> Iterator[Turn]:
+    """Every turn record in a saved notebook, in cell order."""
+    nb = read_notebook(path)
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(TURN_MIME)
+            if record is not None:
+                yield Turn.from_record(dict(record))
+
+
+def chats_from_notebook(path: str | os.PathLike[str]) -> list[Chat]:
+    """Rebuild every chat of a saved notebook: same order, cell ids and blocks.
+
+    A cell's turn record is what its last run committed; if the file still holds a turn that
+    a later re-run replaced (outputs saved before the re-run), the later record wins,
+    exactly as `Chat.commit` would have done it live.
+    """
+    chats: dict[str, Chat] = {}
+    for turn in iter_turns(path):
+        chat = chats.setdefault(turn.chat, Chat(turn.chat))
+        chat.commit(turn)
+    return list(chats.values())
+
+
+def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Notebook paths from a path, a glob, a folder (searched recursively) or a list of those."""
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    found: list[Path] = []
+    for item in items:
+        text = os.fspath(item)
+        if os.path.isdir(text):
+            found.extend(sorted(Path(text).rglob("*.ipynb")))
+        elif glob.has_magic(text):
+            found.extend(Path(p) for p in sorted(glob.glob(text, recursive=True)))
+        else:
+            found.append(Path(text))
+    return [p for p in found if ".ipynb_checkpoints" not in p.parts]
+
+
+def write_chat_notebook(chat: Chat, path: str | os.PathLike[str]) -> Path:
+    """Write a chat to a new notebook: one `%%claude` cell per turn, with its static output.
+
+    The file can be read like any saved notebook and restored with `%claude restore`.
+    """
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from .views.static import static_bundle
+
+    cells = [new_markdown_cell(f"Chat `{chat.name}` exported by claude_magic.")]
+    cells.append(new_code_cell("%load_ext claude_magic"))
+    for turn in chat.turns:
+        text = "\n".join(b.get("text", "") for b in turn.user["content"] if b.get("type") == "text")
+        cell = new_code_cell(f"%%claude -c {chat.name}\n{text}")
+        offline = any(call.offline for call in turn.calls)
+        bundle = static_bundle(turn, offline=offline, running_cost=None)
+        cell.outputs = [new_output("display_data", data=bundle)]
+        if turn.cell_id:
+            cell.id = _cell_id(turn.cell_id)
+        cells.append(cell)
+    nb = new_notebook(cells=cells)
+    target = Path(path)
+    nbformat.write(nb, os.fspath(target))
+    return target
+
+
+def _cell_id(cell_id: str) -> str:
+    """An nbformat-valid cell id (VS Code's ids are URIs; those get a stable digest)."""
+    import hashlib
+    import re
+
+    if re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", cell_id):
+        return cell_id
+    return hashlib.sha1(cell_id.encode()).hexdigest()[:16]

@@ -1,0 +1,332 @@
+"""The simulator core: state plus ``handle(method, path, headers, body) -> SimResponse``.
+
+No I/O and no SDK here; transport.py and server.py are thin adapters over ``handle``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import catalog
+from .caching import PromptCache
+from .errors import ApiError, invalid, request_id_for
+from .replies import Reply, block_id, generate
+from .signing import DEFAULT_SECRET
+from .stream import Event, error_event, finalize, message_json, sse_events
+from .tokens import count_input_tokens
+from .validation import check_auth, parse_json, validate_request
+
+REDACTED = "REDACTED"
+_SECRET_HEADERS = ("authorization", "x-api-key")
+
+
+class StreamDropped(Exception):
+    """Raised by a stream's chunk iterator where the connection should drop."""
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any
+    query: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class SimResponse:
+    status: int
+    headers: dict[str, str]
+    json: Any = None
+    chunks: Iterator[bytes] | None = None
+
+    @property
+    def is_stream(self) -> bool:
+        return self.chunks is not None
+
+
+@dataclass
+class _StreamFault:
+    kind: str  # "error" | "drop"
+    after: int
+    error_type: str = "overloaded_error"
+    message: str = "Overloaded"
+
+
+class Simulator:
+    """A local implementation of the Messages API with scripted replies and faults."""
+
+    max_request_bytes = 32 * 1024 * 1024
+    base_url = "https://offline.claude-magic.invalid"
+
+    def __init__(self, token_rate: float | None = None,
+                 clock: Callable[[], float] | None = None, *,
+                 secret: bytes = DEFAULT_SECRET,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.token_rate = token_rate
+        self.clock = clock or time.monotonic
+        self.secret = secret
+        self.sleep = sleep
+        self.cache = PromptCache(lambda: self.clock())
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.RLock()
+        self._queue: deque[Reply] = deque()
+        self._failures: deque[ApiError] = deque()
+        self._stream_faults: deque[_StreamFault] = deque()
+        self._message_count = 0
+        self._request_ids = 0
+        self.last_exception: BaseException | None = None  # the last unexpected error (a 500)
+
+    # ------------------------------------------------------------------ public controls
+
+    def script(self, reply: str | dict) -> None:
+        """Queue the exact next reply of /v1/messages (a str, or a dict with content blocks)."""
+        with self._lock:
+            self._queue.append(_scripted(reply))
+
+    def fail_next(self, n: int = 1, status: int = 529, retry_after: float | None = None,
+                  message: str | None = None, error_type: str | None = None) -> None:
+        """The next `n` /v1/messages calls answer HTTP `status` with an API error body."""
+        headers = {} if retry_after is None else {"retry-after": _fmt_num(retry_after)}
+        with self._lock:
+            for _ in range(n):
+                self._failures.append(ApiError(status, message, error_type, headers))
+
+    def error_after(self, k: int, error_type: str = "overloaded_error",
+                    message: str | None = None) -> None:
+        """The next stream sends `k` events, then an `event: error`, then ends."""
+        err = ApiError(529, message, error_type)
+        with self._lock:
+            self._stream_faults.append(_StreamFault("error", k, err.error_type, err.message))
+
+    def drop_after(self, k: int) -> None:
+        """The next stream sends `k` events, then the connection drops."""
+        with self._lock:
+            self._stream_faults.append(_StreamFault("drop", k))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self._failures.clear()
+            self._stream_faults.clear()
+            self.cache.clear()
+            self.requests.clear()
+
+    def transport(self):
+        from .transport import SimulatorTransport
+
+        return SimulatorTransport(self)
+
+    def client(self, **kwargs: Any):
+        """An ``anthropic.Anthropic`` client wired to this simulator in-process."""
+        import anthropic
+
+        kwargs.setdefault("api_key", "offline-simulator")
+        kwargs.setdefault("base_url", self.base_url)
+        kwargs.setdefault("http_client", anthropic.DefaultHttpxClient(transport=self.transport()))
+        return anthropic.Anthropic(**kwargs)
+
+    def async_client(self, **kwargs: Any):
+        """An ``anthropic.AsyncAnthropic`` client wired to this simulator in-process."""
+        import anthropic
+
+        kwargs.setdefault("api_key", "offline-simulator")
+        kwargs.setdefault("base_url", self.base_url)
+        kwargs.setdefault("http_client",
+                          anthropic.DefaultAsyncHttpxClient(transport=self.transport()))
+        return anthropic.AsyncAnthropic(**kwargs)
+
+    # ------------------------------------------------------------------ the core
+
+    def handle(self, method: str, path: str, headers: dict[str, str] | Any,
+               body: bytes = b"") -> SimResponse:
+        """Answer one HTTP request. Never raises: unexpected errors become 500 api_error."""
+        hdrs = {str(k).lower(): str(v) for k, v in dict(headers).items()}
+        with self._lock:
+            self._request_ids += 1
+            rid = request_id_for(self._request_ids)
+        try:
+            return self._route(method.upper(), path, hdrs, body or b"", rid)
+        except ApiError as exc:
+            return self._error(exc, rid)
+        except Exception as exc:  # noqa: BLE001 - the simulator must never leak a traceback
+            self.last_exception = exc
+            return self._error(ApiError(500, f"Internal server error (offline simulator: "
+                                             f"{type(exc).__name__})", "api_error"), rid)
+
+    def _error(self, exc: ApiError, rid: str) -> SimResponse:
+        headers = {"content-type": "application/json", "request-id": rid, **exc.headers}
+        return SimResponse(exc.status, headers, json=exc.body(rid))
+
+    def _record(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> Any:
+        try:
+            import json
+
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        safe = {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in headers.items()}
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, safe, parsed, query))
+        return parsed
+
+    def _route(self, method: str, raw_path: str, headers: dict, body: bytes,
+               rid: str) -> SimResponse:
+        parts = urlsplit(raw_path)
+        path = parts.path.rstrip("/") or "/"
+        query = parse_qs(parts.query)
+        if len(body) > self.max_request_bytes:
+            self._record(method, path, query, headers, b"")
+            raise ApiError(413, "Request exceeds the maximum allowed number of bytes.",
+                           "request_too_large")
+        self._record(method, path, query, headers, body)
+        routes = {
+            "/v1/messages": ("POST", self._messages),
+            "/v1/messages/count_tokens": ("POST", self._count_tokens),
+            "/v1/models": ("GET", self._list_models),
+        }
+        if path in routes:
+            want, fn = routes[path]
+        elif path.startswith("/v1/models/"):
+            want, fn = "GET", self._get_model
+        else:
+            raise ApiError(404, f"Not found: {method} {path}", "not_found_error")
+        if method != want:
+            raise ApiError(405, f"Method {method} not allowed for {path}",
+                           "invalid_request_error")
+        check_auth(headers)
+        return fn(path=path, query=query, headers=headers, body=body, rid=rid)
+
+    def _json(self, data: Any, rid: str) -> SimResponse:
+        return SimResponse(200, {"content-type": "application/json", "request-id": rid},
+                           json=data)
+
+    # ------------------------------------------------------------------ routes
+
+    def _count_tokens(self, *, headers: dict, body: bytes, rid: str, **_: Any) -> SimResponse:
+        data = parse_json(body)
+        validate_request(data, headers, count_only=True, secret=self.secret)
+        return self._json({"input_tokens": count_input_tokens(data)}, rid)
+
+    def _messages(self, *, headers: dict, body: bytes, rid: str, **_: Any) -> SimResponse:
+        with self._lock:
+            if self._failures:
+                raise self._failures.popleft()
+        data = parse_json(body)
+        model = validate_request(data, headers, secret=self.secret)
+        total = count_input_tokens(data)
+        if total > model.max_input_tokens:
+            raise invalid(f"prompt is too long: {total} tokens > {model.max_input_tokens} "
+                          "maximum")
+        with self._lock:
+            self._message_count += 1
+            msg_id = f"msg_offline_{self._message_count:04d}"
+            scripted = self._queue.popleft() if self._queue else None
+            cache = self.cache.account(data, model, total)
+            fault = self._stream_faults.popleft() if data.get("stream") and \
+                self._stream_faults else None
+        reply = _bind_script(scripted, msg_id) if scripted else generate(data, model, msg_id)
+        final = finalize(reply, data, msg_id, self.secret)
+        usage: dict[str, Any] = cache.usage_fields()
+        usage["output_tokens"] = final.output_tokens
+        searches = sum(1 for b in final.content
+                       if b.get("type") == "server_tool_use" and b.get("name") == "web_search")
+        fetches = sum(1 for b in final.content
+                      if b.get("type") == "server_tool_use" and b.get("name") == "web_fetch")
+        if searches or fetches:
+            usage["server_tool_use"] = {"web_search_requests": searches,
+                                        "web_fetch_requests": fetches}
+        usage["service_tier"] = "standard"
+        usage.update(reply.usage_overrides)
+        message = message_json(msg_id, model.id, final, usage)
+        if not data.get("stream"):
+            return self._json(message, rid)
+        events = sse_events(message)
+        headers_out = {"content-type": "text/event-stream; charset=utf-8",
+                       "cache-control": "no-cache", "request-id": rid}
+        return SimResponse(200, headers_out, chunks=self._pace(events, fault))
+
+    def _pace(self, events: list[Event], fault: _StreamFault | None) -> Iterator[bytes]:
+        for n, event in enumerate(events):
+            if fault is not None and n == fault.after:
+                if fault.kind == "drop":
+                    raise StreamDropped(f"connection dropped after {n} events")
+                yield error_event(fault.error_type, fault.message).encode()
+                return
+            rate = self.token_rate
+            if rate and event.tokens:
+                self.sleep(event.tokens / rate)
+            yield event.encode()
+
+    def _list_models(self, *, query: dict, rid: str, **_: Any) -> SimResponse:
+        models = [m for m in catalog.MODELS.values() if m.lifecycle != "retired"]
+        ids = [m.id for m in models]
+        try:
+            limit = int(query.get("limit", ["20"])[0])
+        except ValueError:
+            raise invalid("limit: Input should be a valid integer") from None
+        if not 1 <= limit <= 1000:
+            raise invalid("limit: Input should be between 1 and 1000")
+        after = query.get("after_id", [None])[0]
+        before = query.get("before_id", [None])[0]
+        for anchor in (after, before):
+            if anchor is not None and anchor not in ids:
+                raise ApiError(404, f"model: {anchor}", "not_found_error")
+        if before is not None:
+            end = ids.index(before)
+            window = models[max(0, end - limit): end]
+            has_more = end - limit > 0
+        else:
+            start = ids.index(after) + 1 if after is not None else 0
+            window = models[start: start + limit]
+            has_more = start + limit < len(models)
+        return self._json({
+            "data": [m.to_api() for m in window],
+            "has_more": has_more,
+            "first_id": window[0].id if window else None,
+            "last_id": window[-1].id if window else None,
+        }, rid)
+
+    def _get_model(self, *, path: str, rid: str, **_: Any) -> SimResponse:
+        model_id = unquote(path[len("/v1/models/"):])
+        model = catalog.get_model(model_id)
+        if model is None:
+            raise ApiError(404, f"model: {model_id}", "not_found_error")
+        return self._json(model.to_api(), rid)
+
+
+def _fmt_num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _scripted(reply: str | dict) -> Reply:
+    if isinstance(reply, str):
+        return Reply(content=[{"type": "text", "text": reply}], stop_reason="end_turn")
+    if not isinstance(reply, dict) or not isinstance(reply.get("content"), list):
+        raise TypeError("script() takes a str or a dict with a 'content' list of blocks")
+    content = copy.deepcopy(reply["content"])
+    stop = reply.get("stop_reason") or (
+        "tool_use" if any(b.get("type") == "tool_use" for b in content) else "end_turn")
+    return Reply(content=content, stop_reason=stop,
+                 usage_overrides=dict(reply.get("usage") or {}))
+
+
+def _bind_script(reply: Reply, msg_id: str) -> Reply:
+    """Give scripted blocks ids where missing (thinking signatures come in finalize)."""
+    bound = copy.deepcopy(reply)
+    for n, block in enumerate(bound.content, start=1):
+        if block.get("type") in ("tool_use", "server_tool_use") and not block.get("id"):
+            prefix = "toolu" if block["type"] == "tool_use" else "srvtoolu"
+            block["id"] = block_id(prefix, msg_id, n)
+            block.setdefault("input", {})
+        if block.get("type") == "thinking":
+            block.setdefault("thinking", "")
+            block.setdefault("signature", "")
+    return bound

@@ -1,0 +1,217 @@
+"""A dated price table, so the ledger can put a dollar figure on every API call.
+
+Prices go stale: the table carries its date (`PRICES_AS_OF`) and sources (`PRICES_SOURCE`),
+users can override a model with `set_price`, and an unknown model costs `nan` (with one
+warning) instead of breaking a notebook. Pure data: no SDK, IPython or widget import.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+PRICES_AS_OF = "2026-11-22"
+PRICES_SOURCE = (
+    "Anthropic 'Pricing' (platform.claude.com/docs/en/about-claude/pricing), the per-model "
+    "pages (platform.claude.com/docs/en/models/<id>/overview) and 'Prompt caching' "
+    "(platform.claude.com/docs/en/build-with-claude/prompt-caching, scrape of 2026-09-26), "
+    "as collected in api-notes.md §4 on 2026-11-22. Fable/Mythos 5.2 and part of the Haiku "
+    "5.5 >100K tier are third-party figures (apidog, kurofune/claudit v1.9.2)."
+)
+LONG_PROMPT_TOKENS = 100_000
+"""Haiku 5.5 bills the whole request at its `long_prompt` rates above this prompt length."""
+WEB_SEARCH_USD_PER_REQUEST = 10.0 / 1000
+BATCH_DISCOUNT = 0.5
+
+
+class UnknownModelPriceWarning(UserWarning):
+    """A model has no price: its cost is reported as nan."""
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per million tokens for one model."""
+
+    input: float
+    output: float
+    cache_write_5m: float
+    cache_write_1h: float
+    cache_read: float
+    source: str = "official"
+    """"official", "third-party" (not on an Anthropic page) or "override" (`set_price`)."""
+    long_prompt: ModelPrice | None = None
+    """Rates for the whole request when the prompt exceeds LONG_PROMPT_TOKENS."""
+
+
+def _price(inp: float, out: float, read_x: float = 0.1, **kw: Any) -> ModelPrice:
+    """A price with the standard cache multipliers: write 1.25× (5m) / 2× (1h) input."""
+    return ModelPrice(inp, out, inp * 1.25, inp * 2, round(inp * read_x, 6), **kw)
+
+
+_FABLE_5_1 = _price(10, 50, read_x=0.025)
+_FABLE_5 = ModelPrice(10, 50, 12.5, 20, 1.0)  # read 1.00 as listed on the pricing page
+_OPUS_5 = _price(5, 25)
+_SONNET_5 = _price(2, 10)
+_SONNET_4 = _price(3, 15)
+_THIRD_PARTY_5_2 = _price(8, 40, source="third-party")
+
+PRICES: dict[str, ModelPrice] = {
+    "claude-fable-5-2": _THIRD_PARTY_5_2,
+    "claude-mythos-5-2": _THIRD_PARTY_5_2,
+    "claude-fable-5-1": _FABLE_5_1,
+    "claude-mythos-5-1": _FABLE_5_1,
+    "claude-fable-5": _FABLE_5,
+    "claude-mythos-5": _FABLE_5,
+    "claude-opus-5-5": _price(4, 20, read_x=0.05),
+    "claude-opus-5": _OPUS_5,
+    "claude-opus-4-8": _OPUS_5,
+    "claude-opus-4-7": _OPUS_5,
+    "claude-opus-4-6": _OPUS_5,
+    "claude-opus-4-5": _OPUS_5,
+    # Model page says read 0.20; trackers report 0.10 from 2026-10-07 (not confirmed).
+    "claude-sonnet-5-5": _SONNET_5,
+    "claude-sonnet-5": _SONNET_5,
+    # 1h write, >100K read (and >100K 1h write) are third-party figures.
+    "claude-haiku-5-5": ModelPrice(
+        0.10, 0.50, 0.125, 0.20, 0.01, long_prompt=ModelPrice(0.50, 2.50, 0.625, 1.00, 0.05)
+    ),
+    "claude-haiku-4-5": _price(1, 5),
+    "claude-sonnet-4-6": _SONNET_4,
+    "claude-sonnet-4-5": _SONNET_4,
+}
+
+_active: dict[str, ModelPrice] = dict(PRICES)
+_warned: set[str] = set()
+_DATE_SUFFIX = re.compile(r"-\d{8}$")
+
+
+def get_price(model: str) -> ModelPrice | None:
+    """The price of a model id, a dated id ("...-20261001") falling back to its base id."""
+    price = _active.get(model)
+    if price is None:
+        price = _active.get(_DATE_SUFFIX.sub("", model))
+    if price is None and model not in _warned:
+        _warned.add(model)
+        warnings.warn(
+            f"no price for model {model!r} (prices as of {PRICES_AS_OF}); its cost is nan. "
+            "Use claude_magic.pricing.set_price to add one.",
+            UnknownModelPriceWarning,
+            stacklevel=3,
+        )
+    return price
+
+
+def _n(mapping: Mapping[str, Any] | None, key: str) -> int:
+    return int((mapping or {}).get(key) or 0)
+
+
+def _tokens(usage: Mapping[str, Any]) -> dict[str, int]:
+    """The billed counters of a usage dict; cache writes without a split count as 5m."""
+    split = usage.get("cache_creation") or {}
+    writes = _n(usage, "cache_creation_input_tokens")
+    if split.get("ephemeral_5m_input_tokens") is None and (
+        split.get("ephemeral_1h_input_tokens") is None
+    ):
+        w5, w1 = writes, 0
+    else:
+        w5, w1 = _n(split, "ephemeral_5m_input_tokens"), _n(split, "ephemeral_1h_input_tokens")
+    return {
+        "input": _n(usage, "input_tokens"),
+        "output": _n(usage, "output_tokens"),
+        "cache_write_5m": w5,
+        "cache_write_1h": w1,
+        "cache_read": _n(usage, "cache_read_input_tokens"),
+    }
+
+
+def _prompt(tokens: Mapping[str, int]) -> int:
+    """Prompt length for the Haiku 5.5 tier: input + cache writes + cache reads."""
+    return sum(n for kind, n in tokens.items() if kind != "output")
+
+
+def _tier(price: ModelPrice, prompt_tokens: int) -> ModelPrice:
+    if price.long_prompt is not None and prompt_tokens > LONG_PROMPT_TOKENS:
+        return price.long_prompt
+    return price
+
+
+def cost_usd(model: str, usage: Mapping[str, Any], *, batch: bool = False) -> float:
+    """What one call cost: tokens at the model's rates plus web searches; nan if unpriced."""
+    price = get_price(model)
+    if price is None:
+        return math.nan
+    tokens = _tokens(usage)
+    rates = asdict(_tier(price, _prompt(tokens)))
+    factor = BATCH_DISCOUNT if batch else 1.0
+    total = sum(n * rates[kind] for kind, n in tokens.items()) * factor / 1e6
+    searches = _n(usage.get("server_tool_use"), "web_search_requests")
+    return total + searches * WEB_SEARCH_USD_PER_REQUEST
+
+
+def cache_savings_usd(model: str, usage: Mapping[str, Any]) -> float:
+    """What the cache reads saved against paying the full input price for those tokens."""
+    price = get_price(model)
+    if price is None:
+        return math.nan
+    tokens = _tokens(usage)
+    rates = _tier(price, _prompt(tokens))
+    return tokens["cache_read"] * (rates.input - rates.cache_read) / 1e6
+
+
+def estimate_input_cost_usd(model: str, input_tokens: int) -> float:
+    """Cost of sending that many uncached input tokens (for dry runs and token counts)."""
+    price = get_price(model)
+    if price is None:
+        return math.nan
+    return input_tokens * _tier(price, input_tokens).input / 1e6
+
+
+def set_price(
+    model: str,
+    *,
+    input: float,
+    output: float,
+    cache_write_5m: float | None = None,
+    cache_write_1h: float | None = None,
+    cache_read: float | None = None,
+) -> None:
+    """Override (or add) a model's price; cache rates default to 1.25×/2×/0.1× of input."""
+    _active[model] = ModelPrice(
+        input=input,
+        output=output,
+        cache_write_5m=input * 1.25 if cache_write_5m is None else cache_write_5m,
+        cache_write_1h=input * 2 if cache_write_1h is None else cache_write_1h,
+        cache_read=input * 0.1 if cache_read is None else cache_read,
+        source="override",
+    )
+
+
+def reset_prices() -> None:
+    """Drop every `set_price` override and restore the dated table."""
+    _active.clear()
+    _active.update(PRICES)
+
+
+def price_table():
+    """The active prices as a DataFrame (one row per model), to show users what is assumed."""
+    import pandas as pd
+
+    rows = []
+    for model, price in _active.items():
+        long = price.long_prompt
+        row = {"model": model, **asdict(price)}
+        del row["long_prompt"]
+        row["note"] = (
+            f">{LONG_PROMPT_TOKENS:,}-token prompt: whole request at input {long.input}, "
+            f"output {long.output}, write {long.cache_write_5m}/{long.cache_write_1h}, "
+            f"read {long.cache_read}"
+            if long
+            else ""
+        )
+        row["as_of"] = PRICES_AS_OF
+        rows.append(row)
+    return pd.DataFrame(rows)

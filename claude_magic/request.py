@@ -1,0 +1,102 @@
+"""Building the Messages API request a cell will send.
+
+`RequestOptions` is what the cell's options resolve to; `build_request` turns the chat's
+history, the new user message and those options into the keyword arguments of
+`client.messages.stream(...)` (the same dict, less `max_tokens`, feeds `count_tokens`).
+Pure logic: no SDK, IPython or widget import.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+CACHE_TTLS = ("5m", "1h")
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+@dataclass
+class RequestOptions:
+    model: str
+    max_tokens: int
+    system: str | None = None
+    thinking: str | int | None = None
+    """None: the model's default; "adaptive"; "off"; or a budget in tokens."""
+    effort: str | None = None
+    stop_sequences: list[str] = field(default_factory=list)
+    prefill: str | None = None
+    cache_ttl: str | None = "5m"
+    """Top-level automatic caching TTL ("5m" or "1h"), or None for no caching."""
+    tools: list[dict[str, Any]] = field(default_factory=list)
+
+
+def user_message(text: str, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The user turn of a cell: attachments first (as the API docs recommend), then text."""
+    content: list[dict[str, Any]] = list(attachments or [])
+    if text.strip():
+        content.append({"type": "text", "text": text})
+    return {"role": "user", "content": content}
+
+
+def thinking_param(thinking: str | int | None) -> dict[str, Any] | None:
+    """The `thinking` parameter for an option value; shown thinking uses display summarized."""
+    if thinking is None:
+        return None
+    if thinking == "off":
+        return {"type": "disabled"}
+    if thinking == "adaptive":
+        return {"type": "adaptive", "display": "summarized"}
+    return {"type": "enabled", "budget_tokens": int(thinking), "display": "summarized"}
+
+
+def build_request(
+    history: list[dict[str, Any]],
+    user: dict[str, Any],
+    options: RequestOptions,
+    replies: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for `messages.stream` for this cell's next API call.
+
+    `replies` are the messages the exchange already added in a tool loop; the prefill
+    only goes on the first call, before the model has said anything.
+    """
+    messages = [*history, user, *(replies or [])]
+    if options.prefill and not replies:
+        messages.append({"role": "assistant", "content": options.prefill})
+    request: dict[str, Any] = {
+        "model": options.model,
+        "max_tokens": options.max_tokens,
+        "messages": copy.deepcopy(messages),
+    }
+    if options.system:
+        request["system"] = options.system
+    thinking = thinking_param(options.thinking)
+    if thinking is not None:
+        request["thinking"] = thinking
+    if options.effort:
+        request["output_config"] = {"effort": options.effort}
+    if options.stop_sequences:
+        request["stop_sequences"] = list(options.stop_sequences)
+    if options.tools:
+        request["tools"] = copy.deepcopy(options.tools)
+    if options.cache_ttl:
+        request["cache_control"] = {"type": "ephemeral", "ttl": options.cache_ttl}
+    return request
+
+
+def count_tokens_request(request: dict[str, Any]) -> dict[str, Any]:
+    """The `count_tokens` arguments for a request (it takes no max_tokens or stop sequences)."""
+    return {k: v for k, v in request.items() if k not in ("max_tokens", "stop_sequences")}
+
+
+def merge_prefill(content: list[dict[str, Any]], prefill: str | None) -> list[dict[str, Any]]:
+    """The assistant content as the chat keeps it: the prefill is part of the reply's text."""
+    if not prefill:
+        return content
+    merged = copy.deepcopy(content)
+    for block in merged:
+        if block.get("type") == "text":
+            block["text"] = prefill + block.get("text", "")
+            return merged
+    return [{"type": "text", "text": prefill}, *merged]
