@@ -49,7 +49,7 @@ def explain(exc: BaseException, *, model: str, offline: bool) -> str:
     status = getattr(exc, "status_code", None)
     api_message = getattr(exc, "api_message", None) or _body_message(exc) or str(exc)
     where = "the offline simulator" if offline else "the Claude API"
-    if isinstance(exc, TruncatedStream):
+    if isinstance(exc, TruncatedStream) or name in ("RemoteProtocolError", "ReadError"):
         return (
             f"The stream from {where} ended before the reply was complete (connection "
             "dropped). Nothing was added to the chat; run the cell again."

@@ -7,9 +7,7 @@ mistakes raise `UsageError` before any request is sent.
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -21,7 +19,7 @@ from . import commands
 from .attachments import AttachmentError, attachment_block
 from .backend import resolve_backend, token_rate_from_env
 from .interpolate import InterpolationError, interpolate
-from .request import CACHE_TTLS, EFFORTS, RequestOptions, build_request, user_message
+from .request import CACHE_TTLS, EFFORTS, RequestOptions, user_message
 from .session import current
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -125,8 +123,8 @@ class ClaudeMagics(Magics):
             args = self._parse(line)
             if args.prompt:
                 raise UsageError(
-                    f"%%claude takes options only on its first line, not {' '.join(args.prompt)!r}; "
-                    "the prompt is the cell body."
+                    "%%claude takes options only on its first line, not "
+                    f"{' '.join(args.prompt)!r}; the prompt is the cell body."
                 )
             prompt = cell
         return self.ask(args, prompt)
@@ -251,12 +249,6 @@ class ClaudeMagics(Magics):
         cell_id = (header.get("metadata") or {}).get("cellId")
         return str(cell_id) if cell_id else None
 
-    def request_preview(
-        self, chat: Any, cell_id: str | None, user: dict, options: RequestOptions
-    ) -> dict:
-        history, _ = chat.history_for(cell_id)
-        return build_request(history, user, options)
-
 
 def _value_options(magic: Any) -> dict[str, Any]:
     """Option strings of the parser and their nargs (None: one value, 0: a flag)."""
@@ -303,11 +295,3 @@ def split_options(line: str, value_options: dict[str, Any]) -> tuple[str, str]:
         options.append(value.group(1))
         pos = value.end()
     return " ".join(options), line[pos:].strip()
-
-
-def quote(value: str) -> str:
-    return shlex.quote(value)
-
-
-def pretty_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -115,7 +115,8 @@ def test_thinking_history_roundtrip_and_edit_detection(client):
     history = [*user("first"), first.to_param(), *user("second")]
     second = client.messages.create(messages=history, **kw)
     assert second.stop_reason == "end_turn"
-    edited = first.to_param()
+    edited = {"role": "assistant",
+              "content": [b.model_dump(exclude_none=True) for b in first.content]}
     edited["content"][0]["thinking"] += " (edited)"
     with pytest.raises(anthropic.BadRequestError) as err:
         client.messages.create(messages=[*user("first"), edited, *user("second")], **kw)

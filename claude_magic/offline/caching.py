@@ -3,9 +3,9 @@
 The cache prefix runs tools -> system -> messages (see tokens.segments). A breakpoint is a
 block with ``cache_control``; a top-level ``cache_control`` adds one on the last cacheable
 block (walking back over thinking blocks). On each request the longest unexpired cached
-prefix ending at a breakpoint is read, and every later breakpoint whose prefix reaches the
-model's minimum is written with its TTL ("5m" or "1h"). Entries are refreshed on a hit.
-Not modelled: the 20-block lookback limit, the rule that 1h breakpoints precede 5m ones,
+prefix ending at a breakpoint, or at one of the 20 blocks before it, is read; every later
+breakpoint whose prefix reaches the model's minimum is written with its TTL ("5m" or "1h").
+Entries are refreshed on a hit. Not modelled: the rule that 1h breakpoints precede 5m ones,
 cache isolation per workspace and eviction before the TTL.
 """
 
@@ -23,6 +23,7 @@ from .tokens import REQUEST_TOKENS, segments
 
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 MAX_BREAKPOINTS = 4
+LOOKBACK = 20  # blocks checked before each breakpoint for an earlier cache entry
 
 
 @dataclass
@@ -92,11 +93,13 @@ class PromptCache:
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.clock = clock or time.monotonic
         self._expires: dict[str, float] = {}
+        self._ttls: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def clear(self) -> None:
         with self._lock:
             self._expires.clear()
+            self._ttls.clear()
 
     def __len__(self) -> int:
         return len(self._expires)
@@ -118,21 +121,25 @@ class PromptCache:
             keys.append(hasher.copy().hexdigest())
         now = self.clock()
         with self._lock:
-            hit_pos = -1
-            for pos, (idx, _ttl_name) in enumerate(bps):
-                exp = self._expires.get(keys[idx])
-                if exp is not None and exp > now and prefix[idx] >= model.cache_min_tokens:
-                    hit_pos = pos
+            # Longest unexpired cached prefix at a breakpoint or up to LOOKBACK blocks before it.
+            hit_idx, hit_ttl = -1, "5m"
+            for idx, ttl_name in bps:
+                for pos in range(idx, max(-1, idx - LOOKBACK - 1), -1):
+                    exp = self._expires.get(keys[pos])
+                    if (exp is not None and exp > now and pos > hit_idx
+                            and prefix[pos] >= model.cache_min_tokens):
+                        hit_idx, hit_ttl = pos, ttl_name
+                        break
             usage = CacheUsage(input_tokens=0)
             done = 0
-            if hit_pos >= 0:
-                idx, ttl_name = bps[hit_pos]
-                usage.cache_read = prefix[idx]
-                done = prefix[idx]
+            if hit_idx >= 0:
+                usage.cache_read = prefix[hit_idx]
+                done = prefix[hit_idx]
                 if write:
-                    self._expires[keys[idx]] = now + TTL_SECONDS[ttl_name]
-            for idx, ttl_name in bps[hit_pos + 1:]:
-                if prefix[idx] < model.cache_min_tokens or prefix[idx] <= done:
+                    ttl_name = self._ttls.get(keys[hit_idx], hit_ttl)
+                    self._expires[keys[hit_idx]] = now + TTL_SECONDS[ttl_name]
+            for idx, ttl_name in bps:
+                if idx <= hit_idx or prefix[idx] < model.cache_min_tokens or prefix[idx] <= done:
                     continue
                 if ttl_name == "1h":
                     usage.cache_creation_1h += prefix[idx] - done
@@ -141,6 +148,7 @@ class PromptCache:
                 done = prefix[idx]
                 if write:
                     self._expires[keys[idx]] = now + TTL_SECONDS[ttl_name]
+                    self._ttls[keys[idx]] = ttl_name
         usage.input_tokens = total - usage.cache_read - usage.cache_creation
         assert usage.input_tokens >= REQUEST_TOKENS
         return usage

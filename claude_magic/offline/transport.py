@@ -10,8 +10,9 @@ stream iteration.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx2
 
@@ -36,9 +37,45 @@ class _SimStream(httpx2.SyncByteStream):
             close()
 
 
-class SimulatorTransport(httpx2.BaseTransport):
+class _AsyncSimStream(httpx2.AsyncByteStream):
+    """Async body: chunks are produced in a worker thread when pacing may sleep."""
+
+    def __init__(self, chunks: Iterator[bytes], simulator: Simulator) -> None:
+        self._sync = _SimStream(chunks)
+        self._simulator = simulator
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        it = iter(self._sync)
+        done = object()
+        while True:
+            if self._simulator.token_rate:
+                chunk = await asyncio.to_thread(next, it, done)
+            else:
+                chunk = next(it, done)
+            if chunk is done:
+                return
+            yield chunk  # type: ignore[misc]
+
+    async def aclose(self) -> None:
+        self._sync.close()
+
+
+class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """Serves both httpx2.Client and httpx2.AsyncClient."""
+
     def __init__(self, simulator: Simulator) -> None:
         self.simulator = simulator
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = await request.aread()
+        result = self.simulator.handle(request.method, request.url.raw_path.decode("ascii"),
+                                       dict(request.headers), body)
+        if result.chunks is not None:
+            return httpx2.Response(result.status, headers=result.headers,
+                                   stream=_AsyncSimStream(result.chunks, self.simulator),
+                                   request=request)
+        return httpx2.Response(result.status, headers=result.headers,
+                               content=json.dumps(result.json).encode(), request=request)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         body = request.read()
