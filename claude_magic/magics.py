@@ -12,7 +12,8 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split
 from traitlets import Enum, Float, Int, Unicode
 
 from . import commands
@@ -132,12 +133,12 @@ class ClaudeMagics(Magics):
     # -- parsing -------------------------------------------------------------------------
 
     def _parse(self, line: str) -> Any:
+        """Options split like a POSIX shell (`-s "Be brief"` gives `Be brief`, no quotes)."""
         try:
-            return parse_argstring(self.claude, line)
-        except UsageError:
-            raise
+            argv = arg_split(line, posix=True)
         except ValueError as exc:  # unbalanced quotes
             raise UsageError(f"%claude: cannot parse options {line!r}: {exc}") from exc
+        return self.claude.parser.parse_args(argv)
 
     def _parse_line(self, line: str) -> tuple[Any, str]:
         """Split `%claude [options] prompt` so the prompt keeps its exact text."""
@@ -241,7 +242,7 @@ class ClaudeMagics(Magics):
     def make_view(self, args: Any) -> Any:
         from .views import make_view
 
-        return make_view("final" if args.no_stream else self.view)
+        return make_view(self.view)
 
     def cell_id(self) -> str | None:
         """The id of the running cell, sent by JupyterLab, Notebook 7 and VS Code."""

@@ -36,28 +36,31 @@ class CellResult:
     @property
     def stdout(self) -> str:
         return "".join(
-            m["content"]["text"]
-            for m in self.of_type("stream")
-            if m["content"]["name"] == "stdout"
+            m["content"]["text"] for m in self.of_type("stream") if m["content"]["name"] == "stdout"
         )
 
     @property
     def stderr(self) -> str:
         return "".join(
-            m["content"]["text"]
-            for m in self.of_type("stream")
-            if m["content"]["name"] == "stderr"
+            m["content"]["text"] for m in self.of_type("stream") if m["content"]["name"] == "stderr"
         )
 
     @property
     def error(self) -> dict[str, Any] | None:
+        """The cell's error: an iopub error, or (UsageError) only the reply's status."""
         errors = self.of_type("error")
-        return errors[0]["content"] if errors else None
+        if errors:
+            return errors[0]["content"]
+        if self.reply and self.reply.get("status") == "error":
+            return self.reply
+        return None
 
     @property
     def error_text(self) -> str:
         error = self.error
-        return "" if error is None else "\n".join(error["traceback"]) + error["evalue"]
+        if error is None:
+            return ""
+        return "\n".join([*error.get("traceback", []), self.stderr, error.get("evalue", "")])
 
     def displays(self) -> list[dict[str, Any]]:
         """Data of display_data / update_display_data / execute_result, in order."""
@@ -72,7 +75,9 @@ class CellResult:
 class Kernel:
     def __init__(self, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
         kernel_env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
-        kernel_env.update({"CLAUDE_MAGIC_OFFLINE_TOKEN_RATE": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+        kernel_env.update(
+            {"CLAUDE_MAGIC_OFFLINE_TOKEN_RATE": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        )
         kernel_env.update(env or {})
         self.manager, self.client = start_new_kernel(
             kernel_name="python3", env=kernel_env, cwd=cwd, startup_timeout=60

@@ -1,0 +1,36 @@
+"""Views: what shows an exchange (live widgets in a kernel, plain text in a terminal)."""
+
+from __future__ import annotations
+
+from .base import ExchangeInfo, NullView, ToolOutcome, View
+
+__all__ = ["ExchangeInfo", "NullView", "ToolOutcome", "View", "make_view"]
+
+
+def make_view(kind: str = "auto") -> View:
+    """The live view in a Jupyter kernel with ipywidgets, text elsewhere; `kind` forces one."""
+    if kind not in ("auto", "live", "text"):
+        raise ValueError(f"unknown view kind {kind!r} (auto, live or text)")
+    if kind == "live" or (kind == "auto" and _in_kernel() and _has_widgets()):
+        from .live import LiveView
+
+        return LiveView()
+    from .text import TextView
+
+    return TextView()
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return hasattr(get_ipython(), "kernel")
+
+
+def _has_widgets() -> bool:
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,0 +1,315 @@
+"""The live ipywidgets view: events append to buffers, widgets are redrawn on a clock.
+
+An `HTML` widget update resends its whole value (no diffing), so traffic is kept linear:
+each content block has its own widgets; a long block is cut into frozen segments (at
+Markdown block or paragraph boundaries) plus one live tail, and only the tail is resent;
+the tail is resent only once it has grown 2.5x since it was last sent. Flushes happen on the
+first token, then at most every `FLUSH_INTERVAL`, at block ends and at the end. When the
+exchange ends the view is replaced by the static bundle and its widgets are closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..turn import CallRecord, Turn
+from . import render
+from .base import ExchangeInfo, ToolOutcome
+from .static import failed_bundle, static_bundle
+
+FLUSH_INTERVAL = 0.05
+"""Seconds between flushes while streaming (well under the 1000 msg/s iopub limit)."""
+GROWTH = 2.5
+"""A live tail is resent once its text is this many times what was last sent."""
+FREEZE_CHARS = 1500
+"""A tail's complete leading part is frozen into its own widget once it is this long."""
+
+
+def _markdown_cut(text: str) -> int:
+    """Offset where the last top-level Markdown block starts (what precedes it is done)."""
+    starts = [t.map[0] for t in render.markdown_parser().parse(text) if t.level == 0 and t.map]
+    if len(starts) < 2:
+        return 0
+    lines = text.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: starts[-1]])
+
+
+def _paragraph_cut(text: str) -> int:
+    return text.rfind("\n\n") + 1
+
+
+def _no_cut(text: str) -> int:
+    return 0
+
+
+class _Streamed:
+    """A growing text shown as frozen HTML segments plus one live tail."""
+
+    def __init__(
+        self, view: LiveView, render_html: Callable[[str], str], cut: Callable[[str], int]
+    ) -> None:
+        self._view = view
+        self._render = render_html
+        self._cut = cut
+        self.source = ""
+        self._frozen = 0
+        self._sent = 0
+        self.tail = view._html()
+        self.box = view._make(view._widgets.VBox, children=(self.tail,))
+        self.dirty = False
+
+    def append(self, text: str) -> None:
+        self.source += text
+        self.dirty = bool(self.source)
+
+    def sync(self, force: bool) -> None:
+        """Resend the tail if it grew enough (or `force`), freezing its finished part first.
+
+        Freezing happens only on a send, so a frozen segment's final value is the send
+        itself: a segment costs its doubling series and nothing more.
+        """
+        pending = len(self.source) - self._frozen
+        if not self.dirty or not (force or pending >= GROWTH * self._sent):
+            return
+        cut = self._frozen + self._cut(self.source[self._frozen :])
+        if cut - self._frozen >= FREEZE_CHARS:
+            self.tail.value = self._render(self.source[self._frozen : cut])
+            self.tail = self._view._html()
+            self.box.children = (*self.box.children, self.tail)
+            self._frozen = cut
+        self.tail.value = self._render(self.source[self._frozen :])
+        self._sent = len(self.source) - self._frozen
+        self.dirty = False
+
+    def show(self, fragment: str) -> None:
+        """Replace everything shown with `fragment` (a finished block's final form)."""
+        self.tail.value = fragment
+        self.box.children = (self.tail,)
+        self.dirty = False
+
+
+@dataclass
+class _Block:
+    data: dict[str, Any]
+    """The block as last known: its start form, then the completed block."""
+    widget: Any
+    stream: _Streamed | None = None
+    done: bool = False
+
+    def partial(self) -> dict[str, Any]:
+        """The block as shown so far, for the static bundle of a failed exchange."""
+        if self.done or self.stream is None:
+            return self.data
+        field = {"text": "text", "thinking": "thinking"}.get(self.data.get("type", ""), "input")
+        return {**self.data, field: self.stream.source}
+
+
+class LiveView:
+    """ipywidgets view fed by stream events; see the module docstring for the traffic rules."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        import ipywidgets
+        from ipywidgets.widgets.widget_string import HTMLStyle
+
+        self._widgets = ipywidgets
+        self._clock = clock
+        self._created: list[Any] = []
+        self._layout = ipywidgets.Layout()
+        self._style = HTMLStyle()
+        self._box_layout = ipywidgets.Layout()
+        self._blocks: dict[tuple[int, int], _Block] = {}
+        self._order: list[_Block | dict[str, Any]] = []
+        """Blocks and tool-result messages in the order shown (for the failure bundle)."""
+        self._pending: list[Any] = []
+        self._accordions: list[Any] = []
+        self._calls: list[CallRecord] = []
+        self._call = 0
+        self._last_flush: float | None = None
+        self.flush_count = 0
+        self._info = ExchangeInfo(chat="", model="", offline=False)
+        self._handle: Any = None
+        self._body = self._make(ipywidgets.VBox, children=())
+        self._footer = self._html()
+        self._root = self._make(ipywidgets.VBox, children=(self._body, self._footer))
+
+    # -- widget helpers ----------------------------------------------------------------
+
+    def _make(self, cls: Any, **kwargs: Any) -> Any:
+        widget = cls(layout=self._box_layout, **kwargs)
+        self._created.append(widget)
+        return widget
+
+    def _html(self, value: str = "") -> Any:
+        widget = self._widgets.HTML(value=value, layout=self._layout, style=self._style)
+        self._created.append(widget)
+        return widget
+
+    def _add(self, widget: Any) -> None:
+        self._pending.append(widget)
+
+    # -- View protocol -----------------------------------------------------------------
+
+    def begin(self, info: ExchangeInfo) -> None:
+        from IPython.display import display
+
+        self._info = info
+        note = render.dropped_note(info.dropped_turns, info.chat)
+        if note:
+            self._add(self._html(f'<i class="cm-note">{html.escape(note)}</i>'))
+        if info.offline:
+            self._footer.value = render.badge_html()
+        self._flush()
+        self._handle = display(self._root, display_id=True)
+
+    def on_event(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind == "message_start":
+            self._call += 1
+        elif kind == "content_block_start":
+            self._start(event.index, render.block_dict(event.content_block))
+        elif kind == "content_block_delta":
+            self._delta(event.index, event.delta)
+        elif kind == "content_block_stop":
+            self._stop(event.index, render.block_dict(event.content_block))
+
+    def on_tool_result(self, outcome: ToolOutcome) -> None:
+        self._add(
+            self._html(
+                render.tool_result_html(
+                    outcome.name,
+                    outcome.content,
+                    is_error=outcome.is_error,
+                    seconds=outcome.seconds,
+                )
+            )
+        )
+        self._order.append(
+            {
+                "type": "tool_result",
+                "tool_use_id": outcome.tool_use_id,
+                "content": outcome.content,
+                "is_error": outcome.is_error,
+            }
+        )
+        self._flush()
+
+    def on_call_end(self, call: CallRecord) -> None:
+        self._calls.append(call)
+        self._footer.value = render.footer_html(
+            self._calls, offline=self._info.offline, running_cost=None
+        )
+
+    def finish(self, turn: Turn, running_cost: float) -> None:
+        self._flush(force=True)
+        note = render.dropped_note(self._info.dropped_turns, self._info.chat)
+        bundle = static_bundle(
+            turn, offline=self._info.offline, running_cost=running_cost, note=note
+        )
+        self._replace(bundle)
+
+    def fail(self, message: str, turn: Turn) -> None:
+        self._flush(force=True)
+        shown = Turn(
+            chat=turn.chat,
+            cell_id=turn.cell_id,
+            user=turn.user,
+            replies=self._shown_messages(),
+            calls=turn.calls or self._calls,
+            model=turn.model,
+        )
+        self._replace(failed_bundle(shown, message, offline=self._info.offline))
+
+    # -- events ------------------------------------------------------------------------
+
+    def _start(self, index: int, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        if kind == "text":
+            stream = _Streamed(self, render.text_html, _markdown_cut)
+            block = _Block(data, stream.box, stream)
+            for accordion in self._accordions:
+                accordion.selected_index = None  # the answer started: fold the thinking
+        elif kind == "thinking":
+            stream = _Streamed(self, render.thinking_body_html, _paragraph_cut)
+            accordion = self._make(
+                self._widgets.Accordion, children=(stream.box,), titles=("Thinking",)
+            )
+            accordion.selected_index = 0
+            self._accordions.append(accordion)
+            block = _Block(data, accordion, stream)
+        elif kind in ("tool_use", "server_tool_use"):
+            name = str(data.get("name", "?"))
+            stream = _Streamed(self, lambda s: render.tool_input_html(name, s), _no_cut)
+            block = _Block(data, stream.box, stream)
+        else:
+            block = _Block(data, self._html(render.block_html(data)))
+        self._blocks[(self._call, index)] = block
+        self._order.append(block)
+        self._add(block.widget)
+
+    def _delta(self, index: int, delta: Any) -> None:
+        block = self._blocks.get((self._call, index))
+        text = {
+            "text_delta": "text",
+            "thinking_delta": "thinking",
+            "input_json_delta": "partial_json",
+        }.get(getattr(delta, "type", ""))
+        if block is None or block.stream is None or text is None:
+            return
+        block.stream.append(getattr(delta, text, "") or "")
+        if self._last_flush is None or self._clock() - self._last_flush >= FLUSH_INTERVAL:
+            self._flush()
+
+    def _stop(self, index: int, data: dict[str, Any]) -> None:
+        block = self._blocks.get((self._call, index))
+        if block is None:
+            return
+        block.data, block.done = data, True
+        kind = data.get("type")
+        if block.stream is None:
+            block.widget.value = render.block_html(data)
+        elif kind == "thinking" and not data.get("thinking"):
+            block.stream.show(render.block_html(data))
+        elif kind in ("tool_use", "server_tool_use"):
+            block.stream.show(render.block_html(data))
+        self._flush(force=True)
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _flush(self, force: bool = False) -> None:
+        """Send what changed: one hold_sync per touched widget, so one message each."""
+        self.flush_count += 1
+        self._last_flush = self._clock()
+        streams = [b.stream for b in self._blocks.values() if b.stream and b.stream.dirty]
+        with contextlib.ExitStack() as stack:
+            for stream in streams:
+                stack.enter_context(stream.box.hold_sync())
+                stack.enter_context(stream.tail.hold_sync())
+            for stream in streams:
+                stream.sync(force)
+            if self._pending:
+                self._body.children = (*self._body.children, *self._pending)
+                self._pending.clear()
+
+    def _replace(self, bundle: dict[str, Any]) -> None:
+        """Swap the live widgets for the static bundle, then close them (not saved)."""
+        if self._handle is not None:
+            self._handle.update(bundle, raw=True)
+        for widget in (*self._created, self._layout, self._style, self._box_layout):
+            widget.close()
+        self._created.clear()
+
+    def _shown_messages(self) -> list[dict[str, Any]]:
+        """What the view showed, as messages: assistant blocks and tool-result turns."""
+        messages: list[dict[str, Any]] = []
+        for item in self._order:
+            block = item.partial() if isinstance(item, _Block) else item
+            role = "user" if block.get("type") == "tool_result" else "assistant"
+            if not messages or messages[-1]["role"] != role:
+                messages.append({"role": role, "content": []})
+            messages[-1]["content"].append(block)
+        return messages

@@ -1,0 +1,304 @@
+"""Formatting shared by every view, so no two views format the same thing twice.
+
+Pure functions, no widgets. Model output is untrusted: Markdown is rendered with raw HTML
+disabled (markdown-it also refuses `javascript:`-style links), and every other string that
+reaches HTML goes through `html.escape`. Class names carry the `cm-` prefix and styles are
+inline, so nothing leaks into the rest of the notebook.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import math
+import re
+from typing import Any
+
+from ..turn import CallRecord
+
+_CARD = "border:1px solid #bbb;border-radius:4px;padding:4px 8px;margin:4px 0"
+_ERROR_CARD = "border:1px solid #d33;border-radius:4px;padding:4px 8px;margin:4px 0;color:#a00"
+_PRE = "white-space:pre-wrap;margin:2px 0;font-size:90%"
+_SUMMARY_LIMIT = 4000
+"""Characters of JSON a generic card shows (search results can be huge)."""
+
+FLAGS = {
+    "max_tokens": "reply cut off at max_tokens — raise --max-tokens",
+    "refusal": "the model refused (stop_reason: refusal)",
+    "model_context_window_exceeded": "reply cut off: the context window is full",
+}
+
+
+@functools.cache
+def markdown_parser() -> Any:
+    """The one shared CommonMark parser (raw HTML off)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def markdown_to_html(text: str) -> str:
+    """CommonMark to HTML with raw HTML shown as text and unsafe link schemes refused."""
+    return markdown_parser().render(text)
+
+
+def text_html(text: str) -> str:
+    """A text block (model Markdown) as safe HTML."""
+    return f'<div class="cm-text">{markdown_to_html(text)}</div>'
+
+
+def safe_markdown(text: str) -> str:
+    """Model Markdown made safe for frontends that render text/markdown unsanitized.
+
+    Outside top-level code blocks every `<` becomes `&lt;`, so no tag or autolink can form;
+    when a segment mentions a script/data scheme or an entity, `[` is escaped too so no
+    link can form. Top-level code blocks are re-fenced with a fence their content cannot
+    close, and keep their text verbatim.
+    """
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    pos = 0
+    for token in markdown_parser().parse(text):
+        if token.level == 0 and token.type in ("fence", "code_block") and token.map:
+            start, end = token.map
+            out.append(_neutralize("".join(lines[pos:start])))
+            out.append(_fence(token.content, token.info if token.type == "fence" else ""))
+            pos = end
+    out.append(_neutralize("".join(lines[pos:])))
+    return "".join(out)
+
+
+_RISKY = re.compile(r"(?i)script|data\W*:|&#|&\w+;")
+
+
+def _neutralize(segment: str) -> str:
+    segment = segment.replace("<", "&lt;")
+    if _RISKY.search(segment):
+        segment = segment.replace("[", "\\[")
+    return segment
+
+
+def _fence(code: str, info: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    lang = re.sub(r"[^\w+.-]", "", info.split()[0]) if info.strip() else ""
+    body = code if code.endswith("\n") or not code else code + "\n"
+    return f"{ticks}{lang}\n{body}{ticks}\n"
+
+
+def block_dict(block: Any) -> dict[str, Any]:
+    """A content block (SDK model or dict) as a plain JSON-ready dict."""
+    if isinstance(block, dict):
+        return block
+    dump = getattr(block, "model_dump", None)
+    return dump(mode="json", exclude_none=True) if dump else {"type": str(block)}
+
+
+def json_text(value: Any, limit: int | None = None) -> str:
+    """Pretty JSON for a card, without encrypted payloads, cut at `limit` characters."""
+    text = json.dumps(_strip_encrypted(value), indent=2, ensure_ascii=False, default=str)
+    if limit is not None and len(text) > limit:
+        text = f"{text[:limit]}\n… ({len(text) - limit} more characters)"
+    return text
+
+
+def _strip_encrypted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("…" if k.startswith("encrypted") else _strip_encrypted(v)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_strip_encrypted(v) for v in value]
+    return value
+
+
+def card_html(title: str, body: str, *, error: bool = False, kind: str = "block") -> str:
+    """A bordered card: escaped title and preformatted escaped body."""
+    style = _ERROR_CARD if error else _CARD
+    return (
+        f'<div class="cm-card cm-{html.escape(kind)}" style="{style}">'
+        f"<b>{html.escape(title)}</b>"
+        f'<pre style="{_PRE}">{html.escape(body)}</pre></div>'
+    )
+
+
+def thinking_body_html(text: str) -> str:
+    """Thinking text as escaped, wrapped plain text."""
+    return f'<div class="cm-thinking-text" style="{_PRE};color:#555">{html.escape(text)}</div>'
+
+
+def thinking_hidden_note(block: dict[str, Any]) -> str | None:
+    """What to say instead of empty thinking (display: omitted), or None if it has text."""
+    if block.get("thinking"):
+        return None
+    if block.get("signature"):
+        return "thinking hidden (display: omitted) — use --thinking to show a summary"
+    return "(no thinking text)"
+
+
+def tool_input_html(name: str, input_value: Any) -> str:
+    """A tool call card; `input_value` is the (possibly partial) input."""
+    body = input_value if isinstance(input_value, str) else json_text(input_value)
+    return card_html(f"tool call: {name}", body, kind="tool-use")
+
+
+def tool_result_text(content: Any) -> str:
+    """Tool-result content (a string or content blocks) as plain text."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for item in content or []:
+        if isinstance(item, dict) and item.get("type") == "text":
+            parts.append(str(item.get("text", "")))
+        elif isinstance(item, dict):
+            parts.append(f"[{item.get('type', 'block')}]")
+        else:
+            parts.append(str(item))
+    return "\n".join(parts)
+
+
+def tool_result_html(
+    name: str, content: Any, *, is_error: bool, seconds: float | None = None
+) -> str:
+    """A tool result card, red when the tool failed."""
+    label = "tool error" if is_error else "tool result"
+    timing = f" ({seconds:.2f} s)" if seconds is not None else ""
+    return card_html(
+        f"{label}: {name}{timing}", tool_result_text(content), error=is_error, kind="tool-result"
+    )
+
+
+def block_html(block: dict[str, Any], tool_name: str | None = None) -> str:
+    """One finished content block as safe HTML; unknown types become a generic card."""
+    kind = str(block.get("type", "unknown"))
+    if kind == "text":
+        return text_html(str(block.get("text", "")))
+    if kind == "thinking":
+        note = thinking_hidden_note(block)
+        body = f"<i>{html.escape(note)}</i>" if note else thinking_body_html(block["thinking"])
+        return (
+            '<details class="cm-thinking" style="margin:4px 0;color:#555">'
+            f"<summary>Thinking</summary>{body}</details>"
+        )
+    if kind == "redacted_thinking":
+        return '<div class="cm-note" style="color:#777"><i>thinking redacted by the API</i></div>'
+    if kind == "tool_use":
+        return tool_input_html(str(block.get("name", "?")), block.get("input"))
+    if kind == "tool_result":
+        return tool_result_html(
+            tool_name or str(block.get("tool_use_id", "?")),
+            block.get("content"),
+            is_error=bool(block.get("is_error")),
+        )
+    title = f"{kind}: {block['name']}" if isinstance(block.get("name"), str) else kind
+    return card_html(title, json_text(block, _SUMMARY_LIMIT), kind="generic")
+
+
+def block_text(block: dict[str, Any], tool_name: str | None = None) -> str:
+    """One finished content block as plain text (terminal and text/plain)."""
+    kind = str(block.get("type", "unknown"))
+    if kind == "text":
+        return str(block.get("text", ""))
+    if kind == "thinking":
+        return thinking_text(thinking_hidden_note(block) or block["thinking"])
+    if kind == "redacted_thinking":
+        return "[thinking redacted by the API]"
+    if kind == "tool_use":
+        return f"[tool_use {block.get('name', '?')}] {json.dumps(block.get('input'))}"
+    if kind == "tool_result":
+        name = tool_name or str(block.get("tool_use_id", "?"))
+        return tool_result_line(name, block.get("content"), bool(block.get("is_error")))
+    name = f" {block['name']}" if isinstance(block.get("name"), str) else ""
+    return f"[{kind}{name}] {json_text(block, _SUMMARY_LIMIT)}"
+
+
+def thinking_text(text: str) -> str:
+    """Thinking under a header, each line prefixed so it reads apart from the answer."""
+    return "[thinking]\n" + "\n".join(f"│ {line}" for line in text.split("\n"))
+
+
+def tool_result_line(name: str, content: Any, is_error: bool) -> str:
+    label = "tool_error" if is_error else "tool_result"
+    return f"[{label} {name}] {tool_result_text(content)}"
+
+
+def dropped_note(dropped_turns: int, chat: str) -> str | None:
+    """The re-run notice shown at begin(), or None when nothing is dropped."""
+    if dropped_turns <= 0:
+        return None
+    return f"(re-run: dropped {dropped_turns} later turn(s) from chat {chat!r})"
+
+
+def _usd(value: float) -> str:
+    return "cost n/a" if math.isnan(value) else f"${value:.4f}"
+
+
+def footer_parts(calls: list[CallRecord], running_cost: float | None) -> list[str]:
+    """The footer's fields, in order: totals over `calls` when there are several."""
+    if not calls:
+        return []
+
+    def total(name: str) -> int:
+        return sum(c.counter(name) for c in calls)
+
+    models = list(dict.fromkeys(c.model for c in calls))
+    parts = [f"{len(calls)} calls"] if len(calls) > 1 else []
+    parts += [
+        ", ".join(models),
+        f"in {total('input_tokens'):,}",
+        f"out {total('output_tokens'):,}",
+        f"cache write {total('cache_creation_input_tokens'):,}",
+        f"cache read {total('cache_read_input_tokens'):,}",
+        _usd(sum(c.cost_usd for c in calls)),
+    ]
+    first = next((c.ttft_s for c in calls if c.ttft_s is not None), None)
+    if first is not None:
+        parts.append(f"first token {first:.2f} s")
+    parts.append(f"total {sum(c.total_s for c in calls):.2f} s")
+    parts.append(str(calls[-1].stop_reason or "no stop reason"))
+    if running_cost is not None:
+        parts.append(f"chat total {_usd(running_cost)}")
+    return parts
+
+
+def stop_flags(calls: list[CallRecord]) -> list[str]:
+    """Warnings a reader must not miss: truncation, refusal, failed calls."""
+    flags = [f"call failed: {c.error}" for c in calls if c.error]
+    if calls and calls[-1].stop_reason in FLAGS:
+        flags.append(FLAGS[str(calls[-1].stop_reason)])
+    return flags
+
+
+OFFLINE_BADGE = "offline simulator"
+
+
+def footer_text(calls: list[CallRecord], *, offline: bool, running_cost: float | None) -> str:
+    """One line (plus a line per flag) summarizing usage, cost and timing."""
+    parts = footer_parts(calls, running_cost)
+    if offline:
+        parts.insert(0, f"[{OFFLINE_BADGE}]")
+    lines = [" · ".join(parts)] if parts else []
+    lines += [f"⚠ {flag}" for flag in stop_flags(calls)]
+    return "\n".join(lines)
+
+
+def badge_html() -> str:
+    return (
+        '<span class="cm-badge" style="background:#e8e0ff;color:#408;border-radius:3px;'
+        f'padding:0 4px;margin-right:6px">{OFFLINE_BADGE}</span>'
+    )
+
+
+def footer_html(calls: list[CallRecord], *, offline: bool, running_cost: float | None) -> str:
+    """The footer as a small grey line, flags in red below it."""
+    line = html.escape(" · ".join(footer_parts(calls, running_cost)))
+    flags = "".join(
+        f'<div class="cm-flag" style="color:#c00;font-weight:bold">⚠ {html.escape(flag)}</div>'
+        for flag in stop_flags(calls)
+    )
+    badge = badge_html() if offline else ""
+    return (
+        f'<div class="cm-footer" style="font-size:85%;color:#666;margin-top:4px">'
+        f"{badge}{line}{flags}</div>"
+    )

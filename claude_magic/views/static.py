@@ -1,0 +1,85 @@
+"""The final, static mimebundle: it replaces the live view and is what the .ipynb keeps.
+
+Every frontend picks its own mimetype (JupyterLab and VS Code: text/html; text-only
+readers: text/plain), so each form carries the whole reply. text/markdown is rendered
+unsanitized in live JupyterLab outputs, so model text in it goes through
+`render.safe_markdown`, and other blocks are embedded as the (escaped) HTML cards.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+from ..turn import TURN_MIME, Turn
+from . import render
+
+
+def static_bundle(
+    turn: Turn, *, offline: bool, running_cost: float | None, note: str | None = None
+) -> dict[str, Any]:
+    """The committed turn in four mimetypes, the last being the turn record itself."""
+    bundle = _bundle(turn, offline=offline, running_cost=running_cost, note=note, error=None)
+    bundle[TURN_MIME] = turn.to_record()
+    return bundle
+
+
+def failed_bundle(turn: Turn, message: str, *, offline: bool) -> dict[str, Any]:
+    """The partial reply plus a visible error; no turn record (it was not committed)."""
+    return _bundle(turn, offline=offline, running_cost=None, note=None, error=message)
+
+
+def _bundle(
+    turn: Turn, *, offline: bool, running_cost: float | None, note: str | None, error: str | None
+) -> dict[str, str]:
+    blocks = list(_reply_blocks(turn))
+    footer = dict(calls=turn.calls, offline=offline, running_cost=running_cost)
+    plain = [render.block_text(b, name) for b, name in blocks]
+    marks = [_block_markdown(b, name) for b, name in blocks]
+    cards = [render.block_html(b, name) for b, name in blocks]
+    footer_html = render.footer_html(**footer)
+    plain.append(render.footer_text(**footer))
+    marks.append(_one_line(footer_html))
+    cards.append(footer_html)
+    if note:
+        plain.insert(0, note)
+        marks.insert(0, f"*{html.escape(note)}*")
+        cards.insert(0, _note_html(note, error=False))
+    if error:
+        plain.append(error)
+        marks.append(_one_line(_note_html(error, error=True)))
+        cards.append(_note_html(error, error=True))
+    return {
+        "text/plain": "\n\n".join(p for p in plain if p),
+        "text/markdown": "\n\n".join(marks),
+        "text/html": f'<div class="cm-turn">{"".join(cards)}</div>',
+    }
+
+
+def _reply_blocks(turn: Turn) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Every block after the user message, with the tool name for tool results."""
+    names: dict[str, str] = {}
+    for message in turn.replies:
+        content = message.get("content")
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+        for block in blocks:
+            if block.get("type") in ("tool_use", "server_tool_use"):
+                names[str(block.get("id"))] = str(block.get("name"))
+            yield block, names.get(str(block.get("tool_use_id")))
+
+
+def _block_markdown(block: dict[str, Any], tool_name: str | None) -> str:
+    if block.get("type") == "text":
+        return render.safe_markdown(str(block.get("text", "")))
+    return _one_line(render.block_html(block, tool_name))
+
+
+def _one_line(fragment: str) -> str:
+    """HTML kept as one Markdown HTML block: a blank line would end it mid-card."""
+    return fragment.replace("\n", "&#10;")
+
+
+def _note_html(text: str, *, error: bool) -> str:
+    color = "#c00" if error else "#777"
+    return f'<div class="cm-note" style="color:{color};margin:4px 0">{html.escape(text)}</div>'

@@ -1,0 +1,346 @@
+"""`%%claude` in a real ipykernel, driven like JupyterLab (execute_request with cellId).
+
+The kernel has no API key, so every cell runs on the in-process offline simulator; the
+loopback tests start `python -m claude_magic.offline`'s server in this process and point the
+kernel's real `anthropic.Anthropic()` client at it with a (fake) key.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from claude_magic.offline import serve
+from tests.kernel import Kernel
+
+SETUP = "%load_ext claude_magic\n%config ClaudeMagics.view = 'text'\nimport claude_magic"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    k = Kernel(cwd=str(tmp_path_factory.mktemp("kernel")))
+    result = k.run(SETUP)
+    assert result.error is None, result.error_text
+    yield k
+    k.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_chats(kernel):
+    kernel.run("import claude_magic; from claude_magic import session as _s; _s._current = None")
+
+
+def messages(kernel, chat="default"):
+    return kernel.value(f"claude_magic.get_chat({chat!r}).messages")
+
+
+def requests(kernel):
+    return kernel.value(
+        "[r.json for r in claude_magic.simulator().requests if r.path == '/v1/messages']"
+    )
+
+
+def texts(message):
+    return [b["text"] for b in message["content"] if b["type"] == "text"]
+
+
+def test_conversation_across_cells(kernel):
+    first = kernel.run("%%claude\nMy name is Ada.", cell_id="c1")
+    assert first.error is None, first.error_text
+    assert "offline simulator" in first.stdout
+    second = kernel.run("%%claude\nWhat is my name?", cell_id="c2")
+    assert second.error is None, second.error_text
+    history = messages(kernel)
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
+    assert texts(history[0]) == ["My name is Ada.\n"]
+    sent = requests(kernel)[-1]["messages"]
+    assert sent[:2] == history[:2]  # the second request resent the first turn, blocks as returned
+    assert {b["type"] for b in history[1]["content"]} >= {"thinking", "text"}
+    assert all(b.get("signature") for b in history[1]["content"] if b["type"] == "thinking")
+
+
+def test_rerun_rewinds_instead_of_duplicating(kernel):
+    for cell_id, text in [("a", "one"), ("b", "two"), ("c", "three")]:
+        assert kernel.run(f"%%claude\n{text}", cell_id=cell_id).error is None
+    rerun = kernel.run("%%claude\ntwo, edited", cell_id="b")
+    assert rerun.error is None, rerun.error_text
+    assert "dropped 1 later turn" in rerun.stdout
+    history = messages(kernel)
+    assert [texts(m)[0] for m in history if m["role"] == "user"] == ["one\n", "two, edited\n"]
+    assert kernel.value("[t.cell_id for t in claude_magic.get_chat().turns]") == ["a", "b"]
+    assert len(requests(kernel)[-1]["messages"]) == 3  # turn a + the new user message
+
+
+def test_without_cell_id_turns_append(kernel):
+    kernel.run("%%claude\nsame")
+    kernel.run("%%claude\nsame")
+    assert len(messages(kernel)) == 4
+
+
+def test_named_chats_new_and_reset(kernel):
+    kernel.run("%%claude -c tutor\nhello tutor", cell_id="t1")
+    kernel.run("%%claude\nhello default", cell_id="d1")
+    assert len(messages(kernel, "tutor")) == 2
+    assert len(messages(kernel, "default")) == 2
+    kernel.run("%%claude -c tutor --new\nstart over", cell_id="t2")
+    tutor = messages(kernel, "tutor")
+    assert len(tutor) == 2 and texts(tutor[0]) == ["start over\n"]
+    out = kernel.run("%claude reset tutor")
+    assert "empty" in out.stdout
+    assert messages(kernel, "tutor") == []
+    assert len(messages(kernel, "default")) == 2
+    assert "default: 1 turns" in kernel.run("%claude chats").stdout
+
+
+def test_line_magic_prompt_keeps_its_text(kernel):
+    result = kernel.run('%claude -m claude-haiku-5-5 What\'s 2+2? Use "quotes" {x}', cell_id="l1")
+    assert result.error is None, result.error_text
+    sent = requests(kernel)[-1]
+    assert sent["model"] == "claude-haiku-5-5"
+    assert texts(sent["messages"][-1]) == ['What\'s 2+2? Use "quotes" {x}']
+
+
+def test_options_reach_the_request(kernel):
+    kernel.run("sys_prompt = 'You are terse.'")
+    code = (
+        "%%claude -m claude-opus-5-5 --max-tokens 777 -s {{sys_prompt}} --thinking --effort low "
+        "--stop END --stop STOP --cache 1h\nhi"
+    )
+    result = kernel.run(code, cell_id="o1")
+    assert result.error is None, result.error_text
+    sent = requests(kernel)[-1]
+    assert sent["model"] == "claude-opus-5-5"
+    assert sent["max_tokens"] == 777
+    assert sent["system"] == "You are terse."
+    assert sent["thinking"] == {"type": "adaptive", "display": "summarized"}
+    assert sent["output_config"] == {"effort": "low"}
+    assert sent["stop_sequences"] == ["END", "STOP"]
+    assert sent["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+    thinking = messages(kernel)[1]["content"][0]
+    assert thinking["type"] == "thinking" and thinking["thinking"]  # summarized: visible
+
+
+def test_thinking_budget_no_cache_and_default_cache(kernel):
+    kernel.run("%%claude --thinking 2048 --max-tokens 4000 --no-cache\nhi", cell_id="t1")
+    sent = requests(kernel)[-1]
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048, "display": "summarized"}
+    assert "cache_control" not in sent
+    kernel.run("%%claude\nhi", cell_id="t2")
+    assert requests(kernel)[-1]["cache_control"] == {"type": "ephemeral", "ttl": "5m"}
+
+
+def test_max_tokens_stop_is_flagged(kernel):
+    result = kernel.run("%%claude --max-tokens 5\nTell me a long story", cell_id="m1")
+    assert result.error is None, result.error_text
+    assert "max_tokens" in result.stdout
+    assert kernel.value("claude_magic.get_chat().turns[-1].stop_reason") == "max_tokens"
+
+
+def test_prefill_is_part_of_the_reply(kernel):
+    result = kernel.run(
+        "%%claude -m claude-haiku-4-5 --prefill '{\"answer\":'\nJSON please", cell_id="p1"
+    )
+    assert result.error is None, result.error_text
+    sent = requests(kernel)[-1]["messages"]
+    assert sent[-1] == {"role": "assistant", "content": '{"answer":'}
+    reply = messages(kernel)[-1]
+    assert texts(reply)[0].startswith('{"answer":')
+
+
+def test_prefill_rejected_by_model_gives_api_message(kernel):
+    result = kernel.run("%%claude --prefill Sure\nhi", cell_id="p2")
+    assert result.error is not None
+    assert "prefill" in result.error_text
+    assert messages(kernel) == []
+
+
+def test_attach_file_and_variable(kernel, tmp_path):
+    path = tmp_path / "dot.png"
+    path.write_bytes(PNG)
+    kernel.run(f"png_bytes = open({str(path)!r}, 'rb').read()")
+    result = kernel.run(f"%%claude --attach {path} --attach png_bytes\nWhat is this?", cell_id="a1")
+    assert result.error is None, result.error_text
+    user = requests(kernel)[-1]["messages"][-1]
+    assert [b["type"] for b in user["content"]] == ["image", "image", "text"]
+    assert user["content"][0]["source"]["media_type"] == "image/png"
+    assert "image/png" in result.stdout
+    bad = kernel.run("%%claude --attach nothing_here\nhi", cell_id="a2")
+    assert bad.error is not None and "--attach nothing_here" in bad.error_text
+
+
+def test_no_stream_out_variable_and_offline_flag(kernel):
+    result = kernel.run("%%claude --no-stream --offline -o reply\nhi", cell_id="n1")
+    assert result.error is None, result.error_text
+    assert "offline simulator" in result.stdout
+    assert kernel.value("type(reply).__name__") == "Message"
+    assert kernel.value("reply.stop_reason") == "end_turn"
+    assert "stream" not in requests(kernel)[-1] or requests(kernel)[-1]["stream"] is False
+
+
+def test_dry_run_sends_nothing(kernel):
+    before = len(requests(kernel))
+    result = kernel.run("%%claude --dry-run -s 'Be brief'\nCount me", cell_id="d1")
+    assert result.error is None, result.error_text
+    assert len(requests(kernel)) == before
+    assert '"max_tokens": 4096' in result.stdout
+    assert any("count_tokens" in str(d.get("text/markdown", "")) for d in result.displays())
+    assert messages(kernel) == []
+
+
+def test_interpolation_and_code_passthrough(kernel):
+    kernel.run("name = 'Ada'\nnums = [1, 2, 3]")
+    count = kernel.run("40 + 2").reply["execution_count"]
+    cell = (
+        "%%claude\n"
+        "Hi {{name}}, sum={{sum(nums)}}, out={{Out[" + str(count) + "]}}.\n"
+        '{"json": {"nested": [1, 2]}} and {single} braces\n'
+        "```python\n"
+        'print(f"{{name}} {value!r}")\n'
+        "```\n"
+        "inline `{{not_evaluated}}` too"
+    )
+    result = kernel.run(cell, cell_id="i1")
+    assert result.error is None, result.error_text
+    sent = texts(requests(kernel)[-1]["messages"][-1])[0]
+    assert sent.startswith("Hi Ada, sum=6, out=42.\n")
+    assert '{"json": {"nested": [1, 2]}} and {single} braces' in sent
+    assert 'print(f"{{name}} {value!r}")' in sent
+    assert "`{{not_evaluated}}`" in sent
+
+
+def test_unknown_name_fails_before_any_request(kernel):
+    before = len(requests(kernel))
+    result = kernel.run("%%claude\nHello {{undefined_thing}}", cell_id="u1")
+    assert result.error is not None
+    assert "undefined_thing" in result.error_text
+    assert len(requests(kernel)) == before
+    raw = kernel.run("%%claude --no-interpolate\nHello {{undefined_thing}}", cell_id="u2")
+    assert raw.error is None
+    assert texts(requests(kernel)[-1]["messages"][-1]) == ["Hello {{undefined_thing}}\n"]
+
+
+@pytest.mark.parametrize(
+    "line, needle",
+    [
+        ("--max-tokens lots", "max-tokens"),
+        ("--thinking sometimes", "--thinking"),
+        ("--effort extreme", "effort"),
+        ("--bogus", "unrecognized"),
+        ("--tools no_such_function", "no_such_function"),
+    ],
+)
+def test_bad_options_are_usage_errors_and_send_nothing(kernel, line, needle):
+    before = len(requests(kernel))
+    result = kernel.run(f"%%claude {line}\nhi", cell_id="b1")
+    assert result.error is not None
+    assert result.error["ename"] == "UsageError"
+    assert needle in result.error_text
+    assert len(requests(kernel)) == before
+
+
+def test_unknown_model_lists_valid_ids(kernel):
+    result = kernel.run("%%claude -m claude-nonexistent-9\nhi", cell_id="x1")
+    assert result.error is not None
+    assert "Unknown model 'claude-nonexistent-9'" in result.error_text
+    assert "claude-sonnet-5-5" in result.error_text
+    assert "Traceback" not in result.error_text
+    assert messages(kernel) == []
+
+
+def test_mid_stream_error_leaves_chat_unchanged(kernel):
+    kernel.run("%%claude\nfirst", cell_id="e1")
+    before = messages(kernel)
+    kernel.run("claude_magic.simulator().error_after(6)")
+    result = kernel.run("%%claude\nsecond", cell_id="e2")
+    assert result.error is not None
+    assert "broke mid-reply" in result.error_text
+    assert messages(kernel) == before
+    rows = kernel.value("claude_magic.usage_frame()['error'].fillna('').tolist()")
+    assert rows[-1]  # the billed, failed call is in the ledger
+    assert kernel.run("%%claude\nsecond", cell_id="e2").error is None  # kernel still usable
+    assert len(messages(kernel)) == 4
+
+
+def test_dropped_connection_leaves_chat_unchanged(kernel):
+    kernel.run("claude_magic.simulator().drop_after(5)")
+    result = kernel.run("%%claude\nhello", cell_id="dr")
+    assert result.error is not None
+    assert "ended before the reply was complete" in result.error_text
+    assert messages(kernel) == []
+
+
+def test_interrupt_leaves_chat_unchanged_and_kernel_usable(kernel):
+    kernel.run("%%claude\nfirst", cell_id="k1")
+    before = messages(kernel)
+    kernel.run("%config ClaudeMagics.offline_token_rate = 20")
+    kernel.run("import os; os.environ.pop('CLAUDE_MAGIC_OFFLINE_TOKEN_RATE', None)")
+    msg_id = kernel.send("%%claude\nsecond, slowly", cell_id="k2")
+    time.sleep(1.5)
+    kernel.interrupt()
+    result = kernel.collect(msg_id)
+    assert result.error is not None and result.error["ename"] == "KeyboardInterrupt"
+    assert "Interrupted" in result.stdout
+    assert result.stdout.count("offline simulator") >= 1  # the partial reply stayed visible
+    kernel.run("import os; os.environ['CLAUDE_MAGIC_OFFLINE_TOKEN_RATE'] = '0'")
+    assert messages(kernel) == before
+    assert kernel.run("%%claude\nagain", cell_id="k3").error is None
+
+
+def test_help_comes_from_the_parser(kernel):
+    result = kernel.run("%claude help")
+    assert "--max-tokens" in result.stdout and "--dry-run" in result.stdout
+
+
+def test_forced_api_backend_without_key_explains(kernel):
+    kernel.run("%config ClaudeMagics.backend = 'api'")
+    try:
+        result = kernel.run("%%claude\nhi", cell_id="k")
+    finally:
+        kernel.run("%config ClaudeMagics.backend = 'auto'")
+    assert result.error is not None
+    assert "ANTHROPIC_API_KEY" in result.error_text and "--offline" in result.error_text
+
+
+SECRET = "sk-ant-api03-test-SECRET-never-shown-0123456789"
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory):
+    with serve(port=0) as server:
+        k = Kernel(
+            env={"ANTHROPIC_API_KEY": SECRET, "ANTHROPIC_BASE_URL": server.url},
+            cwd=str(tmp_path_factory.mktemp("loop")),
+        )
+        assert k.run(SETUP).error is None
+        yield k, server
+        k.close()
+
+
+def test_loopback_uses_the_real_client_and_never_shows_the_key(loopback):
+    kernel, server = loopback
+    first = kernel.run("%%claude\nhello over loopback", cell_id="L1")
+    second = kernel.run("%%claude -o msg\nand again", cell_id="L2")
+    dry = kernel.run("%%claude --dry-run\npreview", cell_id="L3")
+    usage = kernel.run("claude_magic.usage_frame()")
+    for result in (first, second, dry, usage):
+        assert result.error is None, result.error_text
+        assert SECRET not in result.raw()
+    bodies = [r.json for r in server.simulator.requests if r.path == "/v1/messages"]
+    assert len(bodies) == 2 and len(bodies[1]["messages"]) == 3
+    assert all(SECRET not in str(r.headers) for r in server.simulator.requests)
+    assert "offline simulator" not in first.stdout.split("\n")[-2]  # footer: API backend
+    assert kernel.value("claude_magic.usage_frame()['offline'].tolist()") == [False, False]
+
+
+def test_loopback_overload_after_retries_says_try_again(loopback):
+    kernel, server = loopback
+    server.simulator.fail_next(3, status=529, retry_after=0.05)
+    result = kernel.run("%%claude\nhi", cell_id="L9", timeout=90)
+    assert result.error is not None
+    assert "Try again" in result.error_text or "try again" in result.error_text
+    assert SECRET not in result.raw()

@@ -1,0 +1,252 @@
+"""Views: render.py, TextView, static bundles and the live widget view, fed real SDK events."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import pytest
+from views_helpers import SSE, stream_events
+
+from claude_magic.turn import TURN_MIME, CallRecord, Turn
+from claude_magic.views import make_view, render
+from claude_magic.views.base import ExchangeInfo, ToolOutcome
+from claude_magic.views.static import failed_bundle, static_bundle
+from claude_magic.views.text import TextView
+
+XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))"
+
+
+def call(stop_reason: str = "end_turn", cost: float = 0.0123, **usage: int) -> CallRecord:
+    return CallRecord(
+        model="claude-sonnet-5-5",
+        usage={"input_tokens": 25, "output_tokens": 15, **usage},
+        stop_reason=stop_reason,
+        request_id="req_1",
+        started_at="2026-11-22T10:00:00Z",
+        ttft_s=0.41,
+        total_s=1.25,
+        offline=False,
+        cost_usd=cost,
+    )
+
+
+def turn_of(events: list[Any], *calls: CallRecord, extra: list[dict] | None = None) -> Turn:
+    final = events[-1].message
+    blocks = [render.block_dict(b) for b in final.content]
+    return Turn(
+        chat="default",
+        cell_id="c1",
+        user={"role": "user", "content": [{"type": "text", "text": "hi"}]},
+        replies=[{"role": "assistant", "content": blocks}, *(extra or [])],
+        calls=list(calls) or [call()],
+        model="claude-sonnet-5-5",
+    )
+
+
+def rich_sse(stop_reason: str = "end_turn") -> SSE:
+    return (
+        SSE(stop_reason=stop_reason)
+        .thinking("Let me ", "think <b>hard</b>")
+        .text("Hello **world** ", XSS)
+        .tool_use("calc", {"expr": "1<2"})
+        .tool_use("web_search", {"query": "q"}, server=True)
+        .block(
+            {
+                "type": "web_search_tool_result",
+                "tool_use_id": "toolu_3",
+                "content": [
+                    {
+                        "type": "web_search_result",
+                        "title": "T",
+                        "url": "http://x",
+                        "encrypted_content": "zzz",
+                        "page_age": None,
+                    }
+                ],
+            }
+        )
+        .block({"type": "fancy_new_block", "data": {"a": "<script>"}})
+    )
+
+
+def assert_inert(html: str) -> None:
+    assert "<script" not in html.lower()
+    assert not re.search(r"<[^>]*\sonerror\s*=", html, re.I)
+    assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", html, re.I)
+
+
+# -- render.py -----------------------------------------------------------------------------
+
+
+def test_markdown_to_html_is_safe_and_renders_markdown() -> None:
+    out = render.markdown_to_html("**bold** " + XSS + " <javascript:alert(1)>")
+    assert "<strong>bold</strong>" in out
+    assert_inert(out)
+
+
+def test_safe_markdown_escapes_html_but_keeps_code_verbatim() -> None:
+    text = "Hi <b>x</b> [x](javascript:alert(1))\n\n```py\nif a < b and c & d:\n```\n"
+    out = render.safe_markdown(text)
+    assert "&lt;b>" in out and "<b>" not in out
+    assert "\\[x](javascript" in out
+    assert "if a < b and c & d:" in out  # code is not mangled
+
+
+def test_safe_markdown_fence_cannot_be_closed_by_content() -> None:
+    out = render.safe_markdown("~~~\n```\n<script>x</script>\n~~~\n")
+    assert out.startswith("````\n")
+
+
+def test_block_html_covers_every_block_type() -> None:
+    assert "<summary>Thinking</summary>" in render.block_html(
+        {"type": "thinking", "thinking": "a <b>", "signature": "s"}
+    )
+    hidden = render.block_html({"type": "thinking", "thinking": "", "signature": "s"})
+    assert "display: omitted" in hidden
+    assert "redacted" in render.block_html({"type": "redacted_thinking", "data": "zz"})
+    tool = render.block_html({"type": "tool_use", "id": "t", "name": "calc", "input": {"a": "<"}})
+    assert "calc" in tool and "&lt;" in tool
+    err = render.block_html(
+        {"type": "tool_result", "tool_use_id": "t", "content": "boom", "is_error": True}, "calc"
+    )
+    assert "#d33" in err and "tool error: calc" in err
+    secret = {"type": "web_search_tool_result", "content": [{"encrypted_content": "zzzz"}]}
+    assert "zzzz" not in render.block_html(secret)
+    weird = render.block_html({"type": "from_the_future", "x": "<script>"})
+    assert "from_the_future" in weird
+    assert_inert(weird)
+    assert "unknown" in render.block_html({})  # no type at all still renders
+
+
+def test_footer_totals_flags_and_offline_badge() -> None:
+    calls = [call("tool_use", cache_read_input_tokens=100), call("max_tokens", cost=math.nan)]
+    text = render.footer_text(calls, offline=True, running_cost=0.5)
+    assert text.startswith("[offline simulator] · 2 calls · claude-sonnet-5-5 · in 50 · out 30")
+    assert "cache read 100" in text and "cost n/a" in text and "chat total $0.5000" in text
+    assert "first token 0.41 s" in text and "total 2.50 s" in text
+    assert "reply cut off at max_tokens — raise --max-tokens" in text
+    html = render.footer_html([call("refusal")], offline=True, running_cost=None)
+    assert "offline simulator" in html and "refused" in html and "$0.0123" in html
+
+
+# -- TextView ------------------------------------------------------------------------------
+
+
+def test_text_view_prints_stream_tools_and_footer(capsys: pytest.CaptureFixture[str]) -> None:
+    events = stream_events(rich_sse())
+    view = TextView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=True, dropped_turns=2))
+    for event in events:
+        view.on_event(event)
+    view.on_call_end(call())
+    view.on_tool_result(ToolOutcome("toolu_2", "calc", {}, "oops", True, 0.1))
+    view.finish(turn_of(events), running_cost=1.0)
+    out = capsys.readouterr().out
+    assert out.startswith("(re-run: dropped 2 later turn(s) from chat 'x')\n")
+    assert "[thinking]\n│ Let me think <b>hard</b>\n" in out
+    assert "Hello **world** <script>" in out  # a terminal runs no HTML
+    assert '[tool_use calc] {"expr": "1<2"}' in out
+    assert "[tool_error calc] oops" in out
+    assert "[fancy_new_block]" in out
+    assert out.rstrip().endswith("chat total $1.0000")
+
+
+def test_text_view_hidden_thinking_and_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    view = TextView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False))
+    for event in stream_events(SSE().thinking("").text("partial")):
+        view.on_event(event)
+    view.fail("interrupted — the reply above is incomplete", Turn("x", None, {}))
+    out = capsys.readouterr().out
+    assert "thinking hidden (display: omitted)" in out
+    assert out.endswith("partial\ninterrupted — the reply above is incomplete\n")
+
+
+def test_text_view_never_imports_ipywidgets() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from claude_magic.views import make_view; v = make_view(); "
+        "print(type(v).__name__, 'ipywidgets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["TextView", "False"]
+
+
+# -- static bundle -------------------------------------------------------------------------
+
+
+def test_static_bundle_has_four_mimetypes_and_round_trips() -> None:
+    events = stream_events(rich_sse())
+    turn = turn_of(events)
+    bundle = static_bundle(turn, offline=True, running_cost=0.2, note="(re-run: dropped 1)")
+    assert set(bundle) == {"text/plain", "text/markdown", "text/html", TURN_MIME}
+    assert Turn.from_record(json.loads(json.dumps(bundle[TURN_MIME]))) == turn
+    for mime in ("text/html", "text/markdown"):
+        assert_inert(bundle[mime])
+        assert "offline simulator" in bundle[mime]
+    html = bundle["text/html"]
+    assert html.startswith('<div class="cm-turn">') and "<summary>Thinking</summary>" in html
+    assert "tool call: calc" in html and "server_tool_use: web_search" in html
+    assert "web_search_tool_result" in html and "fancy_new_block" in html
+    assert "<strong>world</strong>" in html
+    assert "**world**" in bundle["text/markdown"]
+    assert "Hello **world**" in bundle["text/plain"] and "in 25 · out 15" in bundle["text/plain"]
+
+
+def test_static_bundle_flags_max_tokens_and_names_tool_results() -> None:
+    events = stream_events(SSE(stop_reason="tool_use").tool_use("calc", {"a": 1}))
+    result = {"type": "tool_result", "tool_use_id": "toolu_0", "content": "42", "is_error": False}
+    turn = turn_of(
+        events,
+        call("tool_use"),
+        call("max_tokens"),
+        extra=[
+            {"role": "user", "content": [result]},
+            {"role": "assistant", "content": [{"type": "text", "text": "It is 42"}]},
+        ],
+    )
+    bundle = static_bundle(turn, offline=False, running_cost=None)
+    for mime in ("text/plain", "text/markdown", "text/html"):
+        assert "raise --max-tokens" in bundle[mime]
+    assert "tool result: calc" in bundle["text/html"]
+    assert "[tool_result calc] 42" in bundle["text/plain"]
+
+
+def test_failed_bundle_keeps_partial_reply_and_has_no_record() -> None:
+    turn = turn_of(stream_events(SSE().text("half an ans")))
+    bundle = failed_bundle(turn, "API error 529 — overloaded, try again", offline=False)
+    assert TURN_MIME not in bundle
+    for mime in ("text/plain", "text/markdown", "text/html"):
+        assert "half an ans" in bundle[mime] and "overloaded, try again" in bundle[mime]
+
+
+# -- make_view -----------------------------------------------------------------------------
+
+
+def test_make_view_kinds() -> None:
+    from claude_magic.views.live import LiveView
+
+    assert isinstance(make_view("text"), TextView)
+    assert isinstance(make_view("live"), LiveView)
+    assert isinstance(make_view(), TextView)  # no kernel here
+    with pytest.raises(ValueError):
+        make_view("fancy")
+
+
+def test_offline_simulator_events_drive_the_text_view(capsys: pytest.CaptureFixture[str]) -> None:
+    offline = pytest.importorskip("claude_magic.offline")
+    sim = offline.Simulator()
+    sim.script("Hello from the simulator")
+    client = sim.client()
+    view = TextView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=True))
+    messages = [{"role": "user", "content": "hi"}]
+    with client.messages.stream(model="claude-sonnet-5-5", max_tokens=1000, messages=messages) as s:
+        for event in s:
+            view.on_event(event)
+    assert "Hello from the simulator" in capsys.readouterr().out

@@ -1,0 +1,136 @@
+"""Test helpers for the views: real SDK stream events from SSE text, and a comm recorder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+import httpx2
+
+
+def _event(data: dict[str, Any]) -> str:
+    return f"event: {data['type']}\ndata: {json.dumps(data)}\n\n"
+
+
+@dataclass
+class SSE:
+    """Builds one streamed message: add blocks in order, then `.text()` is the SSE body."""
+
+    stop_reason: str = "end_turn"
+    model: str = "claude-sonnet-5-5"
+    parts: list[str] = field(default_factory=list)
+    index: int = 0
+
+    def _block(self, start: dict[str, Any], deltas: list[dict[str, Any]]) -> SSE:
+        i = self.index
+        self.parts.append(
+            _event({"type": "content_block_start", "index": i, "content_block": start})
+        )
+        for delta in deltas:
+            self.parts.append(_event({"type": "content_block_delta", "index": i, "delta": delta}))
+        self.parts.append(_event({"type": "content_block_stop", "index": i}))
+        self.index += 1
+        return self
+
+    def text(self, *chunks: str) -> SSE:
+        deltas = [{"type": "text_delta", "text": c} for c in chunks]
+        return self._block({"type": "text", "text": ""}, deltas)
+
+    def thinking(self, *chunks: str, signature: str = "sig-abc") -> SSE:
+        deltas = [{"type": "thinking_delta", "thinking": c} for c in chunks]
+        deltas.append({"type": "signature_delta", "signature": signature})
+        return self._block({"type": "thinking", "thinking": "", "signature": ""}, deltas)
+
+    def tool_use(self, name: str, input_value: dict[str, Any], *, server: bool = False) -> SSE:
+        raw = json.dumps(input_value)
+        third = max(1, len(raw) // 3)
+        pieces = [raw[i : i + third] for i in range(0, len(raw), third)]
+        kind = "server_tool_use" if server else "tool_use"
+        start = {"type": kind, "id": f"toolu_{self.index}", "name": name, "input": {}}
+        deltas = [{"type": "input_json_delta", "partial_json": p} for p in pieces]
+        return self._block(start, deltas)
+
+    def block(self, content_block: dict[str, Any]) -> SSE:
+        """A block that arrives whole (server tool results, unknown future types)."""
+        return self._block(content_block, [])
+
+    def body(self) -> bytes:
+        start = {
+            "type": "message_start",
+            "message": {
+                "id": "msg_test",
+                "type": "message",
+                "role": "assistant",
+                "content": [],
+                "model": self.model,
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": 25, "output_tokens": 1},
+            },
+        }
+        end = [
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": self.stop_reason, "stop_sequence": None},
+                "usage": {"output_tokens": 15},
+            },
+            {"type": "message_stop"},
+        ]
+        text = _event(start) + "".join(self.parts) + "".join(_event(e) for e in end)
+        return text.encode()
+
+
+def stream_events(sse: SSE | bytes) -> list[Any]:
+    """The SDK's own events (synthesized ones included) for an SSE body, without a network."""
+    body = sse.body() if isinstance(sse, SSE) else sse
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    client = anthropic.Anthropic(
+        api_key="x",
+        base_url="http://t",
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    messages = [{"role": "user", "content": "hi"}]
+    with client.messages.stream(model="claude-sonnet-5-5", max_tokens=1000, messages=messages) as s:
+        return list(s)
+
+
+class CommLog:
+    """Every comm message widgets send (open, update, close) with its JSON size."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, dict[str, Any], int]] = []
+
+    @property
+    def bytes(self) -> int:
+        return sum(size for _, _, size in self.messages)
+
+    def count(self, msg_type: str) -> int:
+        return sum(1 for kind, _, _ in self.messages if kind == msg_type)
+
+    def values(self) -> list[str]:
+        """Every string trait value that went to the frontend."""
+        found = []
+        for _, data, _ in self.messages:
+            state = (data or {}).get("state") or {}
+            found += [v for v in state.values() if isinstance(v, str)]
+        return found
+
+
+def record_comms(monkeypatch: Any) -> CommLog:
+    """Route every new widget comm into a `CommLog` (ipywidgets calls comm.create_comm)."""
+    import comm
+    from comm.base_comm import BaseComm
+
+    log = CommLog()
+
+    class RecordingComm(BaseComm):
+        def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None, **_: Any):
+            log.messages.append((msg_type, data or {}, len(json.dumps(data, default=str))))
+
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: RecordingComm(**kw))
+    return log
