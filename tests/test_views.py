@@ -8,13 +8,13 @@ import re
 from typing import Any
 
 import pytest
-from views_helpers import SSE, stream_events
 
 from claude_magic.turn import TURN_MIME, CallRecord, Turn
 from claude_magic.views import make_view, render
 from claude_magic.views.base import ExchangeInfo, ToolOutcome
 from claude_magic.views.static import failed_bundle, static_bundle
 from claude_magic.views.text import TextView
+from tests.views_helpers import SSE, stream_events
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))"
 

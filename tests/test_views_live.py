@@ -8,12 +8,12 @@ import re
 from typing import Any
 
 import pytest
-from test_views import XSS, assert_inert, call, rich_sse, turn_of
-from views_helpers import SSE, CommLog, record_comms, stream_events
 
 from claude_magic.turn import TURN_MIME, Turn
 from claude_magic.views.base import ExchangeInfo, ToolOutcome
 from claude_magic.views.live import LiveView
+from tests.test_views import XSS, assert_inert, call, rich_sse, turn_of
+from tests.views_helpers import SSE, CommLog, record_comms, stream_events
 
 pytest.importorskip("ipywidgets")
 
