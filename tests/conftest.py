@@ -17,3 +17,20 @@ def _offline_environment(monkeypatch, tmp_path):
     from claude_magic import session
 
     monkeypatch.setattr(session, "_current", None)
+
+
+@pytest.fixture
+def ipython():
+    """IPython's test shell (one per process) with claude_magic loaded and the text view."""
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython() or _current_shell()
+    shell.run_line_magic("load_ext", "claude_magic")
+    shell.run_line_magic("config", "ClaudeMagics.view = 'text'")
+    return shell
+
+
+def _current_shell():
+    from IPython import get_ipython
+
+    return get_ipython()

@@ -22,24 +22,75 @@ VERSIONS = {"2023-01-01", "2023-06-01", "2026-10-21"}
 NEW_VERSION = "2026-10-21"
 SAMPLING = ("temperature", "top_p", "top_k")
 MESSAGE_FIELDS = {
-    "model", "messages", "max_tokens", "cache_control", "container", "diagnostics",
-    "inference_geo", "metadata", "output_config", "service_tier", "speed", "stop_sequences",
-    "stream", "system", "thinking", "tool_choice", "tools", "user_profile_id", "workspace_id",
-    "temperature", "top_p", "top_k",
+    "model",
+    "messages",
+    "max_tokens",
+    "cache_control",
+    "container",
+    "diagnostics",
+    "inference_geo",
+    "metadata",
+    "output_config",
+    "service_tier",
+    "speed",
+    "stop_sequences",
+    "stream",
+    "system",
+    "thinking",
+    "tool_choice",
+    "tools",
+    "user_profile_id",
+    "workspace_id",
+    "temperature",
+    "top_p",
+    "top_k",
 }
-COUNT_FIELDS = MESSAGE_FIELDS - {"max_tokens", "stream", "stop_sequences", "metadata",
-                                 "service_tier", "container", "diagnostics", "inference_geo"}
-USER_BLOCKS = {"text", "image", "document", "tool_result", "search_result",
-               "container_upload"}
-ASSISTANT_BLOCKS = {"text", "thinking", "redacted_thinking", "tool_use", "server_tool_use",
-                    "web_search_tool_result", "web_fetch_tool_result",
-                    "code_execution_tool_result", "bash_code_execution_tool_result",
-                    "text_editor_code_execution_tool_result", "tool_search_tool_result"}
-PREFILL_MESSAGE = ("This model does not support assistant message prefill. The conversation "
-                   "must end with a user message.")
-THINKING_EDITED = ("`thinking` or `redacted_thinking` blocks in the latest assistant message "
-                   "cannot be modified. These blocks must remain as they were in the original "
-                   "response.")
+COUNT_FIELDS = MESSAGE_FIELDS - {
+    "max_tokens",
+    "stream",
+    "stop_sequences",
+    "metadata",
+    "service_tier",
+    "container",
+    "diagnostics",
+    "inference_geo",
+}
+USER_BLOCKS = {"text", "image", "document", "tool_result", "search_result", "container_upload"}
+SERVER_RESULT_TYPES = {
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "tool_search_tool_result",
+}
+ASSISTANT_BLOCKS = {
+    "text",
+    "thinking",
+    "redacted_thinking",
+    "tool_use",
+    "server_tool_use",
+    *SERVER_RESULT_TYPES,
+}
+PREFILL_MESSAGE = (
+    "This model does not support assistant message prefill. The conversation "
+    "must end with a user message."
+)
+THINKING_EDITED = (
+    "`thinking` or `redacted_thinking` blocks in the latest assistant message "
+    "cannot be modified. These blocks must remain as they were in the original "
+    "response."
+)
+
+
+def _is_paused_turn(message: dict[str, Any]) -> bool:
+    """A trailing assistant turn that ends in a server tool block resumes a `pause_turn`."""
+    content = message.get("content")
+    if not isinstance(content, list) or not content:
+        return False
+    last = content[-1]
+    kind = last.get("type") if isinstance(last, dict) else None
+    return kind == "server_tool_use" or kind in SERVER_RESULT_TYPES
 
 
 def check_auth(headers: dict[str, str]) -> None:
@@ -48,8 +99,11 @@ def check_auth(headers: dict[str, str]) -> None:
         return
     if headers.get("x-api-key", "").strip():
         return
-    raise ApiError(401, "Missing authentication: send an `Authorization: Bearer` or "
-                        "`x-api-key` header.", "authentication_error")
+    raise ApiError(
+        401,
+        "Missing authentication: send an `Authorization: Bearer` or `x-api-key` header.",
+        "authentication_error",
+    )
 
 
 def check_version(headers: dict[str, str]) -> str:
@@ -92,8 +146,10 @@ def _check_max_tokens(body: dict, model: ModelInfo) -> None:
     if mt < 1:
         raise invalid("max_tokens: Input should be greater than or equal to 1")
     if mt > model.max_tokens:
-        raise invalid(f"max_tokens: {mt} > {model.max_tokens}, which is the maximum allowed "
-                      f"number of output tokens for {model.id}")
+        raise invalid(
+            f"max_tokens: {mt} > {model.max_tokens}, which is the maximum allowed "
+            f"number of output tokens for {model.id}"
+        )
 
 
 def _blocks(content: Any) -> list:
@@ -121,14 +177,18 @@ def _check_messages(body: dict, model: ModelInfo) -> list[dict]:
         final_assistant = role == "assistant" and i == len(messages) - 1
         if isinstance(content, str):
             if not content and not final_assistant:
-                raise invalid(f"{where}: all messages must have non-empty content except for "
-                              "the optional final assistant message")
+                raise invalid(
+                    f"{where}: all messages must have non-empty content except for "
+                    "the optional final assistant message"
+                )
             continue
         if not isinstance(content, list):
             raise invalid(f"{where}.content: Input should be a valid string or list")
         if not content and not final_assistant:
-            raise invalid(f"{where}: all messages must have non-empty content except for the "
-                          "optional final assistant message")
+            raise invalid(
+                f"{where}: all messages must have non-empty content except for the "
+                "optional final assistant message"
+            )
         allowed = ASSISTANT_BLOCKS if role == "assistant" else USER_BLOCKS
         if role == "system":
             allowed = {"text"}
@@ -137,8 +197,10 @@ def _check_messages(body: dict, model: ModelInfo) -> list[dict]:
             kind = blk.get("type") if isinstance(blk, dict) else None
             if kind not in allowed:
                 expected = ", ".join(f"'{k}'" for k in sorted(allowed))
-                raise invalid(f"{bwhere}.type: Input tag '{kind}' found using 'type' does not "
-                              f"match any of the expected tags: {expected}")
+                raise invalid(
+                    f"{bwhere}.type: Input tag '{kind}' found using 'type' does not "
+                    f"match any of the expected tags: {expected}"
+                )
             if kind == "text":
                 if not isinstance(blk.get("text"), str):
                     raise invalid(f"{bwhere}.text: Field required")
@@ -148,8 +210,10 @@ def _check_messages(body: dict, model: ModelInfo) -> list[dict]:
                 raise invalid(f"{bwhere}.source: Field required")
         if role == "system":
             if not model.system_messages_midway:
-                raise invalid(f"{where}.role: system messages are not supported for "
-                              f"{model.id}; use the top-level `system` parameter")
+                raise invalid(
+                    f"{where}.role: system messages are not supported for "
+                    f"{model.id}; use the top-level `system` parameter"
+                )
             if i == 0:
                 raise invalid(f"{where}.role: a system message cannot be the first message")
     return messages
@@ -160,48 +224,63 @@ def _check_thinking(body: dict, model: ModelInfo, count_only: bool) -> None:
     if cfg is None:
         return
     if not isinstance(cfg, dict) or cfg.get("type") not in (
-            "enabled", "adaptive", "disabled", "between_tools"):
-        raise invalid("thinking.type: Input should be 'enabled', 'adaptive', 'disabled' or "
-                      "'between_tools'")
+        "enabled",
+        "adaptive",
+        "disabled",
+        "between_tools",
+    ):
+        raise invalid(
+            "thinking.type: Input should be 'enabled', 'adaptive', 'disabled' or 'between_tools'"
+        )
     kind = cfg["type"]
     if cfg.get("display") not in (None, "summarized", "omitted"):
         raise invalid(f"thinking.{kind}.display: Input should be 'summarized' or 'omitted'")
     if kind == "disabled" and not model.accepts_thinking_disabled:
-        raise invalid('"thinking.type.disabled" is not supported for this model. Use '
-                      '"thinking.type.adaptive" and "output_config.effort" to control '
-                      "thinking behavior.")
+        raise invalid(
+            '"thinking.type.disabled" is not supported for this model. Use '
+            '"thinking.type.adaptive" and "output_config.effort" to control '
+            "thinking behavior."
+        )
     if kind == "adaptive" and not model.accepts_thinking_adaptive:
         raise invalid("adaptive thinking is not supported on this model")
     if kind == "enabled":
         if not model.accepts_thinking_enabled:
-            raise invalid('"thinking.type.enabled" is not supported for this model. Use '
-                          '"thinking.type.adaptive" and "output_config.effort" to control '
-                          "thinking behavior.")
+            raise invalid(
+                '"thinking.type.enabled" is not supported for this model. Use '
+                '"thinking.type.adaptive" and "output_config.effort" to control '
+                "thinking behavior."
+            )
         budget = cfg.get("budget_tokens")
         if isinstance(budget, bool) or not isinstance(budget, int):
             raise invalid("thinking.enabled.budget_tokens: Field required")
         if budget < 1024:
-            raise invalid("thinking.enabled.budget_tokens: Input should be greater than or "
-                          "equal to 1024")
+            raise invalid(
+                "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+            )
         if not count_only and budget >= body.get("max_tokens", 0):
-            raise invalid("`max_tokens` must be greater than `thinking.budget_tokens`. Please "
-                          "consult our documentation at https://docs.claude.com/en/docs/"
-                          "build-with-claude/extended-thinking#max-tokens-and-context-window"
-                          "-size")
+            raise invalid(
+                "`max_tokens` must be greater than `thinking.budget_tokens`. Please "
+                "consult our documentation at https://docs.claude.com/en/docs/"
+                "build-with-claude/extended-thinking#max-tokens-and-context-window"
+                "-size"
+            )
 
 
 def _check_history(messages: list[dict], secret: bytes) -> None:
-    last_assistant = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
-                         default=None)
+    last_assistant = max(
+        (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=None
+    )
     if last_assistant is not None:
         for j, blk in enumerate(_blocks(messages[last_assistant].get("content"))):
             if blk.get("type") == "thinking":
-                if not verify(str(blk.get("thinking", "")), str(blk.get("signature", "")),
-                              secret):
+                if not verify(str(blk.get("thinking", "")), str(blk.get("signature", "")), secret):
                     raise invalid(f"messages.{last_assistant}.content.{j}: {THINKING_EDITED}")
     for i, msg in enumerate(messages):
-        results = [(j, b) for j, b in enumerate(_blocks(msg.get("content")))
-                   if b.get("type") == "tool_result"]
+        results = [
+            (j, b)
+            for j, b in enumerate(_blocks(msg.get("content")))
+            if b.get("type") == "tool_result"
+        ]
         if not results:
             continue
         prev = messages[i - 1] if i > 0 else {}
@@ -210,10 +289,12 @@ def _check_history(messages: list[dict], secret: bytes) -> None:
             ids = set()
         for j, b in results:
             if b.get("tool_use_id") not in ids:
-                raise invalid(f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
-                              f"`tool_result` blocks: {b.get('tool_use_id')}. Each "
-                              "`tool_result` block must have a corresponding `tool_use` block "
-                              "in the previous message.")
+                raise invalid(
+                    f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
+                    f"`tool_result` blocks: {b.get('tool_use_id')}. Each "
+                    "`tool_result` block must have a corresponding `tool_use` block "
+                    "in the previous message."
+                )
 
 
 def _check_tools(body: dict, model: ModelInfo) -> None:
@@ -240,12 +321,15 @@ def _check_tools(body: dict, model: ModelInfo) -> None:
         if not model.accepts_forced_tool_choice:
             raise invalid('tool_choice: type "tool" and "any" are not supported for this model.')
         if choice["type"] == "tool" and choice.get("name") not in names:
-            raise invalid(f"tool_choice.tool.name: Tool '{choice.get('name')}' not found in "
-                          "the provided tools")
+            raise invalid(
+                f"tool_choice.tool.name: Tool '{choice.get('name')}' not found in "
+                "the provided tools"
+            )
 
 
-def validate_request(body: dict, headers: dict[str, str], *, count_only: bool = False,
-                     secret: bytes = DEFAULT_SECRET) -> ModelInfo:
+def validate_request(
+    body: dict, headers: dict[str, str], *, count_only: bool = False, secret: bytes = DEFAULT_SECRET
+) -> ModelInfo:
     """Validate a /v1/messages (or count_tokens) body. Returns the model or raises ApiError."""
     version = check_version(headers)
     allowed = COUNT_FIELDS if count_only else MESSAGE_FIELDS
@@ -255,20 +339,29 @@ def validate_request(body: dict, headers: dict[str, str], *, count_only: bool = 
     if version == NEW_VERSION:
         for key in SAMPLING:
             if key in body:
-                raise invalid(f"{key}: is not supported in API version {NEW_VERSION}; "
-                              "remove it or send anthropic-version: 2023-06-01")
+                raise invalid(
+                    f"{key}: is not supported in API version {NEW_VERSION}; "
+                    "remove it or send anthropic-version: 2023-06-01"
+                )
     model = check_model(body)
     if not count_only:
         _check_max_tokens(body, model)
         stops = body.get("stop_sequences")
-        if stops is not None and (not isinstance(stops, list)
-                                  or not all(isinstance(s, str) for s in stops)):
+        if stops is not None and (
+            not isinstance(stops, list) or not all(isinstance(s, str) for s in stops)
+        ):
             raise invalid("stop_sequences: Input should be a valid list of strings")
     messages = _check_messages(body, model)
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         raise invalid("system: Input should be a valid string or list")
-    if not count_only and messages[-1].get("role") == "assistant" and not model.accepts_prefill:
+    last = messages[-1]
+    if (
+        not count_only
+        and last.get("role") == "assistant"
+        and not model.accepts_prefill
+        and not _is_paused_turn(last)
+    ):
         raise invalid(PREFILL_MESSAGE)
     _check_thinking(body, model, count_only)
     _check_tools(body, model)
