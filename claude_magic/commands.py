@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from .request import RequestOptions, build_request, count_tokens_request
 from .session import current
@@ -170,7 +170,8 @@ def dry_run(
     ]
     if dropped:
         lines.append(f"- re-run: {dropped} turn(s) of chat {chat.name!r} would be replaced")
-    display(Markdown("\n".join(lines)))
+    summary = "\n".join(lines)
+    display({"text/markdown": summary, "text/plain": summary.replace("**", "")}, raw=True)
     print(json.dumps(_shorten(request), indent=2, ensure_ascii=False))
 
 

@@ -249,7 +249,7 @@ def footer_parts(calls: list[CallRecord], running_cost: float | None) -> list[st
         f"in {total('input_tokens'):,}",
         f"out {total('output_tokens'):,}",
         f"cache write {total('cache_creation_input_tokens'):,}",
-        f"cache read {total('cache_read_input_tokens'):,}",
+        f"cache read {total('cache_read_input_tokens'):,}{_savings(calls)}",
         _usd(sum(c.cost_usd for c in calls)),
     ]
     first = next((c.ttft_s for c in calls if c.ttft_s is not None), None)
@@ -260,6 +260,16 @@ def footer_parts(calls: list[CallRecord], running_cost: float | None) -> list[st
     if running_cost is not None:
         parts.append(f"chat total {_usd(running_cost)}")
     return parts
+
+
+def _savings(calls: list[CallRecord]) -> str:
+    """ " (saved $x)" for cache reads: what those tokens would have cost as plain input."""
+    from ..pricing import cache_savings_usd
+
+    if not any(c.counter("cache_read_input_tokens") for c in calls):
+        return ""
+    saved = sum(cache_savings_usd(c.model, c.usage) for c in calls)
+    return "" if math.isnan(saved) else f" (saved {_usd(saved)})"
 
 
 def stop_flags(calls: list[CallRecord]) -> list[str]:
