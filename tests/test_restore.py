@@ -239,6 +239,8 @@ def test_export_writes_a_valid_notebook_that_restores(kernel, saved, tmp_path):
         target = tmp_path / f"{chat}.ipynb"
         result = kernel.run(f"claude_magic.export({os.fspath(target)!r}, chat={chat!r})")
         assert result.error is None, result.error_text
+    for chat in ("default", "tutor"):  # restore replaces every chat: export both first
+        target = tmp_path / f"{chat}.ipynb"
         nbformat.validate(nbformat.read(os.fspath(target), as_version=4))
         [restored] = chats_from_notebook(target)
         assert restored.name == chat and restored.messages == before[chat]["messages"]
