@@ -66,9 +66,13 @@ class Frontend:
             if last and last.output_type == "stream" and last.name == content["name"]:
                 last.text += content["text"]
             else:
-                cell.outputs.append(new_output("stream", name=content["name"], text=content["text"]))
+                cell.outputs.append(
+                    new_output("stream", name=content["name"], text=content["text"])
+                )
         elif kind in ("display_data", "execute_result"):
-            extra = {"execution_count": content["execution_count"]} if kind == "execute_result" else {}
+            extra = (
+                {"execution_count": content["execution_count"]} if kind == "execute_result" else {}
+            )
             output = new_output(kind, data=content["data"], metadata=content["metadata"], **extra)
             cell.outputs.append(output)
             display_id = (content.get("transient") or {}).get("display_id")
