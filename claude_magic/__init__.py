@@ -43,8 +43,12 @@ def usage_frame() -> pd.DataFrame:
 
 def plot_usage(df: pd.DataFrame | None = None, ax: Any = None) -> Any:
     """Stacked token bars per cell with cost on a second axis (this kernel's calls by default)."""
+    from IPython import get_ipython
+
+    from .commands import enable_figure_png
     from .usage import plot_usage as plot
 
+    enable_figure_png(get_ipython())
     return plot(usage_frame() if df is None else df, ax=ax)
 
 

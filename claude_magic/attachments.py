@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ IMAGE_TYPES = {
     b"GIF89a": "image/gif",
 }
 PDF_MAGIC = b"%PDF-"
+_EXPR = re.compile(r"\{\{(.+)\}\}", re.S)
 
 
 class AttachmentError(ValueError):
@@ -60,7 +62,15 @@ def block_from_url(url: str) -> dict[str, Any]:
 
 
 def attachment_block(spec: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
-    """One content block for an --attach value: a URL, a file path, or a variable name."""
+    """One content block for an --attach value: a URL, a file path, a variable name, or
+    `{{expr}}` (its value: bytes, a PIL image, a path or a URL)."""
+    expr = _EXPR.fullmatch(spec.strip())
+    if expr:
+        try:
+            value = eval(expr.group(1), dict(namespace))  # noqa: S307 - the user's namespace
+        except Exception as exc:
+            raise AttachmentError(f"--attach {spec}: {type(exc).__name__}: {exc}") from exc
+        return _block_from_value(value, spec)
     if spec.startswith(("http://", "https://")):
         return block_from_url(spec)
     if os.path.isfile(spec):
@@ -77,7 +87,10 @@ def _block_from_value(value: Any, name: str) -> dict[str, Any]:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return block_from_bytes(bytes(value), name)
     if isinstance(value, (str, os.PathLike)):
-        return attachment_block(os.fspath(value), {})
+        text = os.fspath(value)
+        if text.startswith(("http://", "https://")) or os.path.isfile(text):
+            return attachment_block(text, {})
+        raise AttachmentError(f"--attach {name}: {text!r} is not a file or an http(s) URL.")
     if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image
         buffer = io.BytesIO()
         value.save(buffer, format="PNG")

@@ -63,8 +63,17 @@ class Chat:
         if index is not None:
             dropped_later = len(self.turns) - index - 1
             del self.turns[index:]
+        turn.position = len(self.turns)
         self.turns.append(turn)
         return dropped_later
+
+    def replay(self, turn: Turn) -> None:
+        """Re-apply a committed turn from its record (restore): at its recorded position."""
+        if turn.position is None:
+            self.commit(turn)
+            return
+        del self.turns[turn.position :]
+        self.turns.append(turn)
 
     def reset(self) -> None:
         self.turns.clear()

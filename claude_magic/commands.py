@@ -86,7 +86,17 @@ def _usage(magics: Any, rest: str) -> None:
         return
     summary = summarize_by_cell(frame)
     display(summary)
+    enable_figure_png(magics.shell)
     display(plot_usage(summary))
+
+
+def enable_figure_png(shell: Any) -> None:
+    """Let matplotlib Figures display as PNG without `%matplotlib inline` having run."""
+    if shell is None:
+        return
+    from IPython.core.pylabtools import select_figure_formats
+
+    select_figure_formats(shell, {"png"})
 
 
 def _count(magics: Any, rest: str) -> None:

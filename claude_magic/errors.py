@@ -37,10 +37,10 @@ class TruncatedStream(Exception):
 
 
 def _known_models(limit: int = 6) -> str:
-    from .offline.catalog import MODELS
+    from .offline.catalog import DEFAULT_MODEL, MODELS
 
-    active = [m for m, info in MODELS.items() if getattr(info, "lifecycle", "active") == "active"]
-    return ", ".join(active[:limit])
+    active = [m for m, info in MODELS.items() if info.lifecycle == "active" and m != DEFAULT_MODEL]
+    return ", ".join([DEFAULT_MODEL, *active][:limit])
 
 
 def explain(exc: BaseException, *, model: str, offline: bool) -> str:
@@ -62,7 +62,8 @@ def explain(exc: BaseException, *, model: str, offline: bool) -> str:
         return f"Permission denied by {where}: {api_message}"
     if name == "NotFoundError" or status == 404:
         return (
-            f"Unknown model {model!r} ({api_message}). Valid ids include: {_known_models()}. "
+            f"Unknown model {model!r}: {where} has no such model. "
+            f"Valid ids include: {_known_models()}. "
             "Use -m MODEL or `%config ClaudeMagics.model = '...'`."
         )
     if name in ("BadRequestError", "UnprocessableEntityError") or status in (400, 422):

@@ -15,7 +15,7 @@ from typing import Any
 
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
-_EXPR = re.compile(r"\{\{(?!\{)(.+?)\}\}(?!\})", re.S)
+_EXPR = re.compile(r"(?<!\{)\{\{(?!\{)(.+?)\}\}(?!\})", re.S)
 
 
 class InterpolationError(ValueError):

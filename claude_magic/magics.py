@@ -251,6 +251,9 @@ class ClaudeMagics(Magics):
         return str(cell_id) if cell_id else None
 
 
+ClaudeMagics.claude.parser.allow_abbrev = False  # `--max-token` is a typo, not an option
+
+
 def _value_options(magic: Any) -> dict[str, Any]:
     """Option strings of the parser and their nargs (None: one value, 0: a flag)."""
     parser = magic.parser

@@ -38,15 +38,22 @@ def iter_turns(path: str | os.PathLike[str]) -> Iterator[Turn]:
 def chats_from_notebook(path: str | os.PathLike[str]) -> list[Chat]:
     """Rebuild every chat of a saved notebook: same order, cell ids and blocks.
 
-    A cell's turn record is what its last run committed; if the file still holds a turn that
-    a later re-run replaced (outputs saved before the re-run), the later record wins,
-    exactly as `Chat.commit` would have done it live.
+    Records are replayed in the order they were committed live (the start time of their
+    first call), each at the position it had in its chat, so the file's stale outputs
+    resolve as they did in the kernel: a re-run cell's newer record replaces its older one,
+    and a later cell whose turn that re-run dropped (its output still in the file) stays
+    dropped.
     """
     chats: dict[str, Chat] = {}
-    for turn in iter_turns(path):
+    turns = sorted(iter_turns(path), key=_committed_at)  # stable: ties keep cell order
+    for turn in turns:
         chat = chats.setdefault(turn.chat, Chat(turn.chat))
-        chat.commit(turn)
+        chat.replay(turn)
     return list(chats.values())
+
+
+def _committed_at(turn: Turn) -> str:
+    return turn.calls[0].started_at if turn.calls else ""
 
 
 def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:

@@ -94,6 +94,9 @@ class Turn:
     execution_count: int | None = None
     system: Any = None
     """The system prompt the exchange used (text or blocks), recorded for the reader."""
+    position: int | None = None
+    """How many turns preceded this one in its chat when it was committed: restore uses it
+    to drop, as the live kernel did, turns that a re-run of an earlier cell rewound."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -136,6 +139,7 @@ class Turn:
             "execution_count": self.execution_count,
             "model": self.model,
             "system": self.system,
+            "position": self.position,
             "user": self.user,
             "replies": self.replies,
             "calls": [c.to_json() for c in self.calls],
@@ -156,6 +160,7 @@ class Turn:
             model=record.get("model") or "",
             execution_count=record.get("execution_count"),
             system=record.get("system"),
+            position=record.get("position"),
         )
 
 

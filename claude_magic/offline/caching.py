@@ -104,8 +104,9 @@ class PromptCache:
     def __len__(self) -> int:
         return len(self._expires)
 
-    def account(self, body: dict, model: ModelInfo, total: int, *, write: bool = True
-                ) -> CacheUsage:
+    def account(
+        self, body: dict, model: ModelInfo, total: int, *, write: bool = True
+    ) -> CacheUsage:
         """Split `total` input tokens into read / written / uncached, updating the cache."""
         segs, bps = breakpoints(body)
         if not bps:
@@ -126,8 +127,12 @@ class PromptCache:
             for idx, ttl_name in bps:
                 for pos in range(idx, max(-1, idx - LOOKBACK - 1), -1):
                     exp = self._expires.get(keys[pos])
-                    if (exp is not None and exp > now and pos > hit_idx
-                            and prefix[pos] >= model.cache_min_tokens):
+                    if (
+                        exp is not None
+                        and exp > now
+                        and pos > hit_idx
+                        and prefix[pos] >= model.cache_min_tokens
+                    ):
                         hit_idx, hit_ttl = pos, ttl_name
                         break
             usage = CacheUsage(input_tokens=0)

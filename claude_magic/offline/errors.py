@@ -34,8 +34,13 @@ DEFAULT_MESSAGES = {
 class ApiError(Exception):
     """An error the simulator answers with ``{"type": "error", "error": {...}}``."""
 
-    def __init__(self, status: int, message: str | None = None, error_type: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        error_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.status = status
         self.error_type = error_type or STATUS_TYPES.get(status, "api_error")
         self.message = message or DEFAULT_MESSAGES.get(self.error_type, self.error_type)

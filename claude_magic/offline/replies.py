@@ -41,8 +41,11 @@ _FILLER = [
     "No network access and no API key are needed to run this conversation.",
 ]
 
-_SERVER_PREFIXES = {"web_search_": "web_search", "web_fetch_": "web_fetch",
-                    "code_execution_": "code_execution"}
+_SERVER_PREFIXES = {
+    "web_search_": "web_search",
+    "web_fetch_": "web_fetch",
+    "code_execution_": "code_execution",
+}
 
 
 @dataclass
@@ -207,9 +210,17 @@ def tool_input(tool: dict, prompt: str) -> dict:
 
 # ---------------------------------------------------------------- safe arithmetic
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod,
-        ast.FloorDiv: operator.floordiv, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 
 
 def _arith(node: ast.AST) -> float:
@@ -296,14 +307,15 @@ class Generator:
         self.body = body
         self.model = model
         self.message_id = message_id
-        self.messages: list[dict] = [m for m in body.get("messages") or []
-                                     if isinstance(m, dict)]
+        self.messages: list[dict] = [m for m in body.get("messages") or [] if isinstance(m, dict)]
         ui = last_user_index(self.messages)
         self.user_blocks = as_blocks(self.messages[ui].get("content")) if ui is not None else []
         self.prompt = text_of(self.user_blocks)
-        self.prefill = (text_of(self.messages[-1].get("content"))
-                        if self.messages and self.messages[-1].get("role") == "assistant"
-                        else None)
+        self.prefill = (
+            text_of(self.messages[-1].get("content"))
+            if self.messages and self.messages[-1].get("role") == "assistant"
+            else None
+        )
         self.tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
         self._ids = 0
 
@@ -315,13 +327,19 @@ class Generator:
         mode = thinking_mode(self.body, self.model)
         results = [b for b in self.user_blocks if b.get("type") == "tool_result"]
         server = _server_tools(self.tools)
-        wanted_server = [k for k in ("web_search", "web_fetch", "code_execution")
-                         if k in server and _wants(self.prompt, k)]
+        wanted_server = [
+            k
+            for k in ("web_search", "web_fetch", "code_execution")
+            if k in server and _wants(self.prompt, k)
+        ]
         if results:
             plan, blocks, stop = "summarise the tool results", self._tool_results(results), None
         elif wanted_server:
-            plan, blocks, stop = (f"use the {wanted_server[0]} server tool",
-                                  self._server(wanted_server[0], server[wanted_server[0]]), None)
+            plan, blocks, stop = (
+                f"use the {wanted_server[0]} server tool",
+                self._server(wanted_server[0], server[wanted_server[0]]),
+                None,
+            )
         else:
             calls = self._chosen_tools()
             if calls:
@@ -332,9 +350,13 @@ class Generator:
         reply = Reply(content=[], stop_reason=stop or "end_turn")
         if mode is not None:
             summary = thinking_summary(self.prompt, plan)
-            reply.content.append({"type": "thinking",
-                                  "thinking": summary if mode == "summarized" else "",
-                                  "signature": ""})
+            reply.content.append(
+                {
+                    "type": "thinking",
+                    "thinking": summary if mode == "summarized" else "",
+                    "signature": "",
+                }
+            )
             if mode != "summarized":
                 reply.hidden_thinking[0] = summary
         reply.content.extend(blocks)
@@ -345,8 +367,9 @@ class Generator:
     def _text(self) -> dict:
         lines = [f"{BANNER} Simulated reply from `{self.model.id}` (no model was called)."]
         if self.prefill is not None:
-            lines = [f" \u2026 {BANNER} continuing your prefill "
-                     f"\u201c{_quote(self.prefill, 80)}\u201d."]
+            lines = [
+                f" \u2026 {BANNER} continuing your prefill \u201c{_quote(self.prefill, 80)}\u201d."
+            ]
         lines += ["", f"> {_quote(self.prompt) or '(no text in your message)'}", ""]
         words = len(self.prompt.split())
         lines.append("What I received:")
@@ -389,8 +412,14 @@ class Generator:
         names = " and ".join(f"`{t['name']}`" for t in tools)
         blocks: list[dict] = [{"type": "text", "text": f"{BANNER} I'll call {names}."}]
         for t in tools:
-            blocks.append({"type": "tool_use", "id": self.next_id("toolu"), "name": t["name"],
-                           "input": tool_input(t, self.prompt)})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": self.next_id("toolu"),
+                    "name": t["name"],
+                    "input": tool_input(t, self.prompt),
+                }
+            )
         return blocks
 
     def _tool_results(self, results: list[dict]) -> list[dict]:
@@ -406,8 +435,9 @@ class Generator:
             text = content if isinstance(content, str) else text_of(content)
             tool = names.get(r.get("tool_use_id"), "unknown tool")
             status = "returned an error" if r.get("is_error") else "returned"
-            lines.append(f"- `{tool}` ({r.get('tool_use_id')}) {status}: "
-                         f"\u201c{_quote(text, 200)}\u201d")
+            lines.append(
+                f"- `{tool}` ({r.get('tool_use_id')}) {status}: \u201c{_quote(text, 200)}\u201d"
+            )
         if any(r.get("is_error") for r in results):
             lines += ["", "At least one tool reported an error (is_error was true)."]
         lines += ["", "Based on these results, that completes the request."]
@@ -416,24 +446,36 @@ class Generator:
     def _server(self, kind: str, tool: dict) -> list[dict]:
         use_id = self.next_id("srvtoolu")
         if kind == "web_search":
-            query = re.sub(r"(?i)^.*?\b(search( the web)?( for)?|look up)\b\s*", "",
-                           self.prompt).strip(" ?.") or self.prompt
+            query = (
+                re.sub(r"(?i)^.*?\b(search( the web)?( for)?|look up)\b\s*", "", self.prompt).strip(
+                    " ?."
+                )
+                or self.prompt
+            )
             slug = re.sub(r"[^a-z0-9]+", "-", query.lower()).strip("-")[:40] or "query"
             results = [
-                {"type": "web_search_result", "url": f"https://example.com/{slug}/{i}",
-                 "title": f"Offline result {i} for {query[:60]}",
-                 "encrypted_content": base64.b64encode(
-                     f"offline:{query}:{i}".encode()).decode(),
-                 "page_age": f"{i + 1} days ago"}
+                {
+                    "type": "web_search_result",
+                    "url": f"https://example.com/{slug}/{i}",
+                    "title": f"Offline result {i} for {query[:60]}",
+                    "encrypted_content": base64.b64encode(f"offline:{query}:{i}".encode()).decode(),
+                    "page_age": f"{i + 1} days ago",
+                }
                 for i in (1, 2)
             ]
-            text = (f"{BANNER} I searched the web for \u201c{query}\u201d. "
-                    f"According to [{results[0]['title']}]({results[0]['url']}) and "
-                    f"[{results[1]['title']}]({results[1]['url']}), these are simulated "
-                    "results: no search was performed.")
+            text = (
+                f"{BANNER} I searched the web for \u201c{query}\u201d. "
+                f"According to [{results[0]['title']}]({results[0]['url']}) and "
+                f"[{results[1]['title']}]({results[1]['url']}), these are simulated "
+                "results: no search was performed."
+            )
             return [
-                {"type": "server_tool_use", "id": use_id, "name": "web_search",
-                 "input": {"query": query}},
+                {
+                    "type": "server_tool_use",
+                    "id": use_id,
+                    "name": "web_search",
+                    "input": {"query": query},
+                },
                 {"type": "web_search_tool_result", "tool_use_id": use_id, "content": results},
                 {"type": "text", "text": text},
             ]
@@ -442,25 +484,52 @@ class Generator:
             url = m.group(0).rstrip(".,") if m else "https://example.com/"
             page = f"Offline copy of {url}. The simulator does not access the network."
             return [
-                {"type": "server_tool_use", "id": use_id, "name": "web_fetch",
-                 "input": {"url": url}},
-                {"type": "web_fetch_tool_result", "tool_use_id": use_id, "content": {
-                    "type": "web_fetch_result", "url": url,
-                    "retrieved_at": "2026-01-01T00:00:00Z",
-                    "content": {"type": "document", "title": f"Offline page {url}",
-                                "source": {"type": "text", "media_type": "text/plain",
-                                           "data": page}}}},
+                {
+                    "type": "server_tool_use",
+                    "id": use_id,
+                    "name": "web_fetch",
+                    "input": {"url": url},
+                },
+                {
+                    "type": "web_fetch_tool_result",
+                    "tool_use_id": use_id,
+                    "content": {
+                        "type": "web_fetch_result",
+                        "url": url,
+                        "retrieved_at": "2026-01-01T00:00:00Z",
+                        "content": {
+                            "type": "document",
+                            "title": f"Offline page {url}",
+                            "source": {"type": "text", "media_type": "text/plain", "data": page},
+                        },
+                    },
+                },
                 {"type": "text", "text": f"{BANNER} I fetched {url}. It says: \u201c{page}\u201d"},
             ]
         code, stdout, rc, stderr = run_code(self.prompt)
         return [
-            {"type": "server_tool_use", "id": use_id, "name": "code_execution",
-             "input": {"code": code}},
-            {"type": "code_execution_tool_result", "tool_use_id": use_id, "content": {
-                "type": "code_execution_result", "stdout": stdout, "stderr": stderr,
-                "return_code": rc, "content": []}},
-            {"type": "text", "text": f"{BANNER} I ran the code:\n\n```python\n{code}\n```\n\n"
-                                     f"Output:\n\n```\n{stdout or stderr}```"},
+            {
+                "type": "server_tool_use",
+                "id": use_id,
+                "name": "code_execution",
+                "input": {"code": code},
+            },
+            {
+                "type": "code_execution_tool_result",
+                "tool_use_id": use_id,
+                "content": {
+                    "type": "code_execution_result",
+                    "stdout": stdout,
+                    "stderr": stderr,
+                    "return_code": rc,
+                    "content": [],
+                },
+            },
+            {
+                "type": "text",
+                "text": f"{BANNER} I ran the code:\n\n```python\n{code}\n```\n\n"
+                f"Output:\n\n```\n{stdout or stderr}```",
+            },
         ]
 
 

@@ -26,8 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
-        result = self.server.simulator.handle(self.command, self.path, dict(self.headers),
-                                              body)
+        result = self.server.simulator.handle(self.command, self.path, dict(self.headers), body)
         self.send_response(result.status)
         for key, value in result.headers.items():
             self.send_header(key, value)
@@ -70,14 +69,14 @@ class _Server(ThreadingHTTPServer):
 class RunningServer:
     """A simulator served on loopback in a daemon thread. Use as a context manager."""
 
-    def __init__(self, simulator: Simulator, host: str, port: int, verbose: bool = False
-                 ) -> None:
+    def __init__(self, simulator: Simulator, host: str, port: int, verbose: bool = False) -> None:
         self.simulator = simulator
         self._httpd = _Server((host, port), simulator, verbose)
         self.host, self.port = self._httpd.server_address[:2]
         self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        name="claude-magic-offline", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="claude-magic-offline", daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:
@@ -99,7 +98,11 @@ class RunningServer:
         self.close()
 
 
-def serve(simulator: Simulator | None = None, port: int = 0, host: str = "127.0.0.1",
-          verbose: bool = False) -> RunningServer:
+def serve(
+    simulator: Simulator | None = None,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    verbose: bool = False,
+) -> RunningServer:
     """Serve `simulator` (a new one if None) on http://host:port; port 0 picks a free one."""
     return RunningServer(simulator or Simulator(), host, port, verbose)

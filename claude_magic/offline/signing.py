@@ -28,5 +28,5 @@ def verify(text: str, signature: str, secret: bytes = DEFAULT_SECRET) -> bool:
         return False
     if not raw.startswith(_PREFIX):
         return False
-    message_id, _, _mac = raw[len(_PREFIX):].rpartition(":")
+    message_id, _, _mac = raw[len(_PREFIX) :].rpartition(":")
     return hmac.compare_digest(sign(text, message_id, secret), signature)

@@ -66,10 +66,14 @@ class Simulator:
     max_request_bytes = 32 * 1024 * 1024
     base_url = "https://offline.claude-magic.invalid"
 
-    def __init__(self, token_rate: float | None = None,
-                 clock: Callable[[], float] | None = None, *,
-                 secret: bytes = DEFAULT_SECRET,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        token_rate: float | None = None,
+        clock: Callable[[], float] | None = None,
+        *,
+        secret: bytes = DEFAULT_SECRET,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.token_rate = token_rate
         self.clock = clock or time.monotonic
         self.secret = secret
@@ -91,16 +95,23 @@ class Simulator:
         with self._lock:
             self._queue.append(_scripted(reply))
 
-    def fail_next(self, n: int = 1, status: int = 529, retry_after: float | None = None,
-                  message: str | None = None, error_type: str | None = None) -> None:
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 529,
+        retry_after: float | None = None,
+        message: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
         """The next `n` /v1/messages calls answer HTTP `status` with an API error body."""
         headers = {} if retry_after is None else {"retry-after": _fmt_num(retry_after)}
         with self._lock:
             for _ in range(n):
                 self._failures.append(ApiError(status, message, error_type, headers))
 
-    def error_after(self, k: int, error_type: str = "overloaded_error",
-                    message: str | None = None) -> None:
+    def error_after(
+        self, k: int, error_type: str = "overloaded_error", message: str | None = None
+    ) -> None:
         """The next stream sends `k` events, then an `event: error`, then ends."""
         err = ApiError(529, message, error_type)
         with self._lock:
@@ -139,14 +150,16 @@ class Simulator:
 
         kwargs.setdefault("api_key", "offline-simulator")
         kwargs.setdefault("base_url", self.base_url)
-        kwargs.setdefault("http_client",
-                          anthropic.DefaultAsyncHttpxClient(transport=self.transport()))
+        kwargs.setdefault(
+            "http_client", anthropic.DefaultAsyncHttpxClient(transport=self.transport())
+        )
         return anthropic.AsyncAnthropic(**kwargs)
 
     # ------------------------------------------------------------------ the core
 
-    def handle(self, method: str, path: str, headers: dict[str, str] | Any,
-               body: bytes = b"") -> SimResponse:
+    def handle(
+        self, method: str, path: str, headers: dict[str, str] | Any, body: bytes = b""
+    ) -> SimResponse:
         """Answer one HTTP request. Never raises: unexpected errors become 500 api_error."""
         hdrs = {str(k).lower(): str(v) for k, v in dict(headers).items()}
         with self._lock:
@@ -158,8 +171,14 @@ class Simulator:
             return self._error(exc, rid)
         except Exception as exc:  # noqa: BLE001 - the simulator must never leak a traceback
             self.last_exception = exc
-            return self._error(ApiError(500, f"Internal server error (offline simulator: "
-                                             f"{type(exc).__name__})", "api_error"), rid)
+            return self._error(
+                ApiError(
+                    500,
+                    f"Internal server error (offline simulator: {type(exc).__name__})",
+                    "api_error",
+                ),
+                rid,
+            )
 
     def _error(self, exc: ApiError, rid: str) -> SimResponse:
         headers = {"content-type": "application/json", "request-id": rid, **exc.headers}
@@ -177,15 +196,17 @@ class Simulator:
             self.requests.append(RecordedRequest(method, path, safe, parsed, query))
         return parsed
 
-    def _route(self, method: str, raw_path: str, headers: dict, body: bytes,
-               rid: str) -> SimResponse:
+    def _route(
+        self, method: str, raw_path: str, headers: dict, body: bytes, rid: str
+    ) -> SimResponse:
         parts = urlsplit(raw_path)
         path = parts.path.rstrip("/") or "/"
         query = parse_qs(parts.query)
         if len(body) > self.max_request_bytes:
             self._record(method, path, query, headers, b"")
-            raise ApiError(413, "Request exceeds the maximum allowed number of bytes.",
-                           "request_too_large")
+            raise ApiError(
+                413, "Request exceeds the maximum allowed number of bytes.", "request_too_large"
+            )
         self._record(method, path, query, headers, body)
         routes = {
             "/v1/messages": ("POST", self._messages),
@@ -199,14 +220,12 @@ class Simulator:
         else:
             raise ApiError(404, f"Not found: {method} {path}", "not_found_error")
         if method != want:
-            raise ApiError(405, f"Method {method} not allowed for {path}",
-                           "invalid_request_error")
+            raise ApiError(405, f"Method {method} not allowed for {path}", "invalid_request_error")
         check_auth(headers)
         return fn(path=path, query=query, headers=headers, body=body, rid=rid)
 
     def _json(self, data: Any, rid: str) -> SimResponse:
-        return SimResponse(200, {"content-type": "application/json", "request-id": rid},
-                           json=data)
+        return SimResponse(200, {"content-type": "application/json", "request-id": rid}, json=data)
 
     # ------------------------------------------------------------------ routes
 
@@ -223,34 +242,47 @@ class Simulator:
         model = validate_request(data, headers, secret=self.secret)
         total = count_input_tokens(data)
         if total > model.max_input_tokens:
-            raise invalid(f"prompt is too long: {total} tokens > {model.max_input_tokens} "
-                          "maximum")
+            raise invalid(f"prompt is too long: {total} tokens > {model.max_input_tokens} maximum")
         with self._lock:
             self._message_count += 1
             msg_id = f"msg_offline_{self._message_count:04d}"
             scripted = self._queue.popleft() if self._queue else None
             cache = self.cache.account(data, model, total)
-            fault = self._stream_faults.popleft() if data.get("stream") and \
-                self._stream_faults else None
+            fault = (
+                self._stream_faults.popleft()
+                if data.get("stream") and self._stream_faults
+                else None
+            )
         reply = _bind_script(scripted, msg_id) if scripted else generate(data, model, msg_id)
         final = finalize(reply, data, msg_id, self.secret)
         usage: dict[str, Any] = cache.usage_fields()
         usage["output_tokens"] = final.output_tokens
-        searches = sum(1 for b in final.content
-                       if b.get("type") == "server_tool_use" and b.get("name") == "web_search")
-        fetches = sum(1 for b in final.content
-                      if b.get("type") == "server_tool_use" and b.get("name") == "web_fetch")
+        searches = sum(
+            1
+            for b in final.content
+            if b.get("type") == "server_tool_use" and b.get("name") == "web_search"
+        )
+        fetches = sum(
+            1
+            for b in final.content
+            if b.get("type") == "server_tool_use" and b.get("name") == "web_fetch"
+        )
         if searches or fetches:
-            usage["server_tool_use"] = {"web_search_requests": searches,
-                                        "web_fetch_requests": fetches}
+            usage["server_tool_use"] = {
+                "web_search_requests": searches,
+                "web_fetch_requests": fetches,
+            }
         usage["service_tier"] = "standard"
         usage.update(reply.usage_overrides)
         message = message_json(msg_id, model.id, final, usage)
         if not data.get("stream"):
             return self._json(message, rid)
         events = sse_events(message)
-        headers_out = {"content-type": "text/event-stream; charset=utf-8",
-                       "cache-control": "no-cache", "request-id": rid}
+        headers_out = {
+            "content-type": "text/event-stream; charset=utf-8",
+            "cache-control": "no-cache",
+            "request-id": rid,
+        }
         return SimResponse(200, headers_out, chunks=self._pace(events, fault))
 
     def _pace(self, events: list[Event], fault: _StreamFault | None) -> Iterator[bytes]:
@@ -281,21 +313,24 @@ class Simulator:
                 raise ApiError(404, f"model: {anchor}", "not_found_error")
         if before is not None:
             end = ids.index(before)
-            window = models[max(0, end - limit): end]
+            window = models[max(0, end - limit) : end]
             has_more = end - limit > 0
         else:
             start = ids.index(after) + 1 if after is not None else 0
-            window = models[start: start + limit]
+            window = models[start : start + limit]
             has_more = start + limit < len(models)
-        return self._json({
-            "data": [m.to_api() for m in window],
-            "has_more": has_more,
-            "first_id": window[0].id if window else None,
-            "last_id": window[-1].id if window else None,
-        }, rid)
+        return self._json(
+            {
+                "data": [m.to_api() for m in window],
+                "has_more": has_more,
+                "first_id": window[0].id if window else None,
+                "last_id": window[-1].id if window else None,
+            },
+            rid,
+        )
 
     def _get_model(self, *, path: str, rid: str, **_: Any) -> SimResponse:
-        model_id = unquote(path[len("/v1/models/"):])
+        model_id = unquote(path[len("/v1/models/") :])
         model = catalog.get_model(model_id)
         if model is None:
             raise ApiError(404, f"model: {model_id}", "not_found_error")
@@ -313,9 +348,9 @@ def _scripted(reply: str | dict) -> Reply:
         raise TypeError("script() takes a str or a dict with a 'content' list of blocks")
     content = copy.deepcopy(reply["content"])
     stop = reply.get("stop_reason") or (
-        "tool_use" if any(b.get("type") == "tool_use" for b in content) else "end_turn")
-    return Reply(content=content, stop_reason=stop,
-                 usage_overrides=dict(reply.get("usage") or {}))
+        "tool_use" if any(b.get("type") == "tool_use" for b in content) else "end_turn"
+    )
+    return Reply(content=content, stop_reason=stop, usage_overrides=dict(reply.get("usage") or {}))
 
 
 def _bind_script(reply: Reply, msg_id: str) -> Reply:

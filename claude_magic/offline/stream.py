@@ -130,7 +130,7 @@ def message_json(message_id: str, model: str, final: Final, usage: dict) -> dict
 
 def split_words(text: str, per: int) -> list[str]:
     pieces = [p for p in re.split(r"(?<=\s)(?=\S)", text) if p]
-    return ["".join(pieces[i: i + per]) for i in range(0, len(pieces), per)] or [text]
+    return ["".join(pieces[i : i + per]) for i in range(0, len(pieces), per)] or [text]
 
 
 def _block_shell(block: dict) -> dict:
@@ -147,8 +147,10 @@ def _block_shell(block: dict) -> dict:
 def _deltas(block: dict) -> list[tuple[dict, int]]:
     kind = block.get("type")
     if kind == "text":
-        return [({"type": "text_delta", "text": t}, text_tokens(t))
-                for t in split_words(block["text"], WORDS_PER_DELTA)]
+        return [
+            ({"type": "text_delta", "text": t}, text_tokens(t))
+            for t in split_words(block["text"], WORDS_PER_DELTA)
+        ]
     if kind == "thinking":
         text = block.get("thinking", "")
         parts = split_words(text, THINKING_WORDS_PER_DELTA) if text else [""]
@@ -157,10 +159,10 @@ def _deltas(block: dict) -> list[tuple[dict, int]]:
         return out
     if kind in ("tool_use", "server_tool_use"):
         raw = json.dumps(block.get("input", {}))
-        chunks = [""] + [raw[i: i + JSON_CHARS_PER_DELTA]
-                         for i in range(0, len(raw), JSON_CHARS_PER_DELTA)]
-        return [({"type": "input_json_delta", "partial_json": c}, text_tokens(c))
-                for c in chunks]
+        chunks = [""] + [
+            raw[i : i + JSON_CHARS_PER_DELTA] for i in range(0, len(raw), JSON_CHARS_PER_DELTA)
+        ]
+        return [({"type": "input_json_delta", "partial_json": c}, text_tokens(c)) for c in chunks]
     return []
 
 
@@ -172,23 +174,42 @@ def sse_events(message: dict) -> list[Event]:
     start = dict(message, content=[], stop_reason=None, stop_sequence=None, usage=start_usage)
     events = [Event("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(message["content"]):
-        events.append(Event("content_block_start", {
-            "type": "content_block_start", "index": index, "content_block": _block_shell(block)}))
+        events.append(
+            Event(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": _block_shell(block),
+                },
+            )
+        )
         if index == 0:
             events.append(Event("ping", {"type": "ping"}))
         for delta, tokens in _deltas(block):
-            events.append(Event("content_block_delta", {
-                "type": "content_block_delta", "index": index, "delta": delta}, tokens))
-        events.append(Event("content_block_stop", {"type": "content_block_stop",
-                                                   "index": index}))
+            events.append(
+                Event(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": index, "delta": delta},
+                    tokens,
+                )
+            )
+        events.append(Event("content_block_stop", {"type": "content_block_stop", "index": index}))
     if not message["content"]:
         events.append(Event("ping", {"type": "ping"}))
-    events.append(Event("message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": message["stop_reason"],
-                  "stop_sequence": message["stop_sequence"]},
-        "usage": usage,
-    }))
+    events.append(
+        Event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {
+                    "stop_reason": message["stop_reason"],
+                    "stop_sequence": message["stop_sequence"],
+                },
+                "usage": usage,
+            },
+        )
+    )
     events.append(Event("message_stop", {"type": "message_stop"}))
     return events
 

@@ -74,8 +74,10 @@ def block_tokens(block: Any) -> int:
     if kind == "redacted_thinking":
         return text_tokens(str(block.get("data", ""))) // 4
     if kind in ("tool_use", "server_tool_use"):
-        return TOOL_USE_TOKENS + text_tokens(str(block.get("name", ""))) + json_tokens(
-            block.get("input", {})
+        return (
+            TOOL_USE_TOKENS
+            + text_tokens(str(block.get("name", "")))
+            + json_tokens(block.get("input", {}))
         )
     if kind == "tool_result":
         content = block.get("content", "")
@@ -112,19 +114,32 @@ def segments(body: dict) -> list[Segment]:
     system = body.get("system")
     if isinstance(system, str):
         if system:
-            out.append(Segment("system", SYSTEM_BLOCK_TOKENS + text_tokens(system), None,
-                               True, _canon(system)))
+            out.append(
+                Segment(
+                    "system", SYSTEM_BLOCK_TOKENS + text_tokens(system), None, True, _canon(system)
+                )
+            )
     elif isinstance(system, list):
         for i, blk in enumerate(system):
             cc = blk.get("cache_control") if isinstance(blk, dict) else None
-            out.append(Segment(f"system.{i}", SYSTEM_BLOCK_TOKENS + block_tokens(blk), cc,
-                               True, _canon(blk)))
+            out.append(
+                Segment(
+                    f"system.{i}", SYSTEM_BLOCK_TOKENS + block_tokens(blk), cc, True, _canon(blk)
+                )
+            )
     for mi, msg in enumerate(body.get("messages") or []):
         role = msg.get("role", "") if isinstance(msg, dict) else ""
         content = msg.get("content", "") if isinstance(msg, dict) else ""
         if isinstance(content, str):
-            out.append(Segment(f"messages.{mi}", MESSAGE_TOKENS + text_tokens(content), None,
-                               True, _canon([role, content])))
+            out.append(
+                Segment(
+                    f"messages.{mi}",
+                    MESSAGE_TOKENS + text_tokens(content),
+                    None,
+                    True,
+                    _canon([role, content]),
+                )
+            )
             continue
         blocks = content if isinstance(content, list) else []
         if not blocks:
@@ -134,8 +149,9 @@ def segments(body: dict) -> list[Segment]:
             cc = blk.get("cache_control") if isinstance(blk, dict) else None
             kind = blk.get("type") if isinstance(blk, dict) else "text"
             cacheable = kind not in ("thinking", "redacted_thinking")
-            out.append(Segment(f"messages.{mi}.content.{bi}", cost, cc, cacheable,
-                               _canon([role, bi, blk])))
+            out.append(
+                Segment(f"messages.{mi}.content.{bi}", cost, cc, cacheable, _canon([role, bi, blk]))
+            )
     return out
 
 

@@ -68,14 +68,22 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
-        result = self.simulator.handle(request.method, request.url.raw_path.decode("ascii"),
-                                       dict(request.headers), body)
+        result = self.simulator.handle(
+            request.method, request.url.raw_path.decode("ascii"), dict(request.headers), body
+        )
         if result.chunks is not None:
-            return httpx2.Response(result.status, headers=result.headers,
-                                   stream=_AsyncSimStream(result.chunks, self.simulator),
-                                   request=request)
-        return httpx2.Response(result.status, headers=result.headers,
-                               content=json.dumps(result.json).encode(), request=request)
+            return httpx2.Response(
+                result.status,
+                headers=result.headers,
+                stream=_AsyncSimStream(result.chunks, self.simulator),
+                request=request,
+            )
+        return httpx2.Response(
+            result.status,
+            headers=result.headers,
+            content=json.dumps(result.json).encode(),
+            request=request,
+        )
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         body = request.read()
@@ -84,8 +92,13 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
             request.method, target, dict(request.headers), body
         )
         if result.chunks is not None:
-            return httpx2.Response(result.status, headers=result.headers,
-                                   stream=_SimStream(result.chunks), request=request)
+            return httpx2.Response(
+                result.status,
+                headers=result.headers,
+                stream=_SimStream(result.chunks),
+                request=request,
+            )
         content = json.dumps(result.json).encode()
-        return httpx2.Response(result.status, headers=result.headers, content=content,
-                               request=request)
+        return httpx2.Response(
+            result.status, headers=result.headers, content=content, request=request
+        )

@@ -69,7 +69,7 @@ def safe_markdown(text: str) -> str:
     return "".join(out)
 
 
-_RISKY = re.compile(r"(?i)script|data\W*:|&#|&\w+;")
+_RISKY = re.compile(r"(?i)script\W*:|data\W*:|&#|&\w+;")
 
 
 def _neutralize(segment: str) -> str:
