@@ -60,13 +60,11 @@ SCRUBBED_ENV = (
 
 CELLS = [
     "%load_ext claude_magic\n%config ClaudeMagics.offline_token_rate = 25",
-    "%%claude --thinking\n"
-    "Explain prompt caching in three short paragraphs with a code example.",
+    "%%claude --thinking\nExplain prompt caching in three short paragraphs with a code example.",
     "def get_weather(city: str) -> dict:\n"
     '    """Current weather for a city: temperature in °C and conditions."""\n'
     '    return {"city": city, "temp_c": 18, "conditions": "partly cloudy"}',
-    "%%claude --tools get_weather\n"
-    'What\'s the weather in "Paris"? Use get_weather.',
+    '%%claude --tools get_weather\nWhat is the weather in "Paris"? Use get_weather.',
 ]
 THINKING_CELL, TOOL_DEF_CELL, TOOL_CELL = 1, 2, 3
 
@@ -112,7 +110,11 @@ def write_notebook(path: Path) -> None:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
     nbformat.write(nb, path)
 
@@ -134,17 +136,25 @@ def jupyter_lab(tmp: Path, port: int):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(value))
     cmd = [
-        sys.executable, "-m", "jupyter", "lab",
-        "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-        "--ServerApp.token=", "--ServerApp.password=",
-        f"--ServerApp.root_dir={tmp / 'work'}", "--LabApp.expose_app_in_browser=True",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={tmp / 'work'}",
+        "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     logfile = open(tmp / "lab.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, env=env, stdout=logfile, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -177,6 +187,9 @@ def run_cell(page, index: int) -> None:
                     a.commands.execute('notebook:run-cell'); }""",
         index,
     )
+    page.wait_for_timeout(200)
+    # Select the first cell, so the pictured cells carry no selection bar or cell toolbar.
+    page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
 
 
 def wait_state(page, index: int, ok, what: str, timeout: float = 60.0) -> dict:
@@ -193,8 +206,11 @@ def wait_state(page, index: int, ok, what: str, timeout: float = 60.0) -> dict:
 def wait_done(page, index: int) -> None:
     """Wait for the static output and an idle kernel with an execution count."""
     wait_state(
-        page, index,
-        lambda s: s["final"] and s["kernel"] == "idle" and s["prompt"].strip() not in ("[ ]:", "[*]:", ""),
+        page,
+        index,
+        lambda s: (
+            s["final"] and s["kernel"] == "idle" and s["prompt"].strip() not in ("[ ]:", "[*]:", "")
+        ),
         "the final static output",
     )
 
@@ -208,26 +224,36 @@ def shoot(page, path: Path, first: int, last: int | None = None) -> None:
         f"""([a, b]) => {{
           const r1 = ({JS_CELL})(a).getBoundingClientRect();
           const r2 = ({JS_CELL})(b).getBoundingClientRect();
-          const p = document.querySelector('.jp-NotebookPanel .jp-Notebook').getBoundingClientRect();
+          const p = document.querySelector('.jp-Notebook').getBoundingClientRect();
           return {{x: p.left, y: Math.max(r1.top, p.top) - 4, right: p.right,
                    bottom: Math.min(r2.bottom, p.bottom) + 4}};
         }}""",
         [first, last],
     )
-    clip = {"x": box["x"], "y": box["y"], "width": min(box["right"] - box["x"], 1000),
-            "height": box["bottom"] - box["y"]}
+    clip = {
+        "x": box["x"],
+        "y": box["y"],
+        "width": box["right"] - box["x"],
+        "height": box["bottom"] - box["y"],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), clip=clip)
-    log(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
-        f"({int(clip['width'])}x{int(clip['height'])}, {path.stat().st_size // 1024} KB)")
+    log(
+        f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+        f"({int(clip['width'])}x{int(clip['height'])}, {path.stat().st_size // 1024} KB)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--mid-stream-chars", type=int, default=250,
-                        help="Answer characters shown before the live screenshot is taken.")
+    parser.add_argument(
+        "--mid-stream-chars",
+        type=int,
+        default=150,
+        help="Answer characters shown before the live screenshot is taken.",
+    )
     args = parser.parse_args()
     out = args.out.resolve()
 
@@ -239,8 +265,9 @@ def main() -> None:
         write_notebook(tmp / "work" / NOTEBOOK)
         port = free_port()
         with jupyter_lab(tmp, port), sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=args.chromium, headless=True,
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
+            )
             try:
                 page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}")
@@ -258,22 +285,28 @@ def main() -> None:
 
                 run_cell(page, 0)
                 page.wait_for_function(
-                    f"() => ({JS_CELL})(0).querySelector('.jp-InputPrompt').innerText.includes('[1]')"
-                    " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-                    ".status === 'idle'",
+                    f"() => ({JS_CELL})(0).querySelector('.jp-InputPrompt').innerText"
+                    ".includes('[1]')",
                     timeout=30_000,
                 )
                 log("extension loaded")
 
                 run_cell(page, THINKING_CELL)
+                # The live tail is resent as it grows 2.5x (~30, 90, 225... characters of
+                # this answer), so the threshold must fall between two of those steps.
                 state = wait_state(
-                    page, THINKING_CELL,
-                    lambda s: s["widgets"] and s["text"] >= args.mid_stream_chars,
+                    page,
+                    THINKING_CELL,
+                    lambda s: s["final"] or (s["widgets"] and s["text"] >= args.mid_stream_chars),
                     "streamed answer text",
                 )
+                if state["final"]:
+                    raise RuntimeError(
+                        "the cell finished before the live screenshot: lower --mid-stream-chars"
+                    )
                 shoot(page, out / "live-view.png", THINKING_CELL)
                 if page.evaluate(JS_STATE, THINKING_CELL)["final"]:
-                    raise RuntimeError("the cell finished before the live screenshot was taken")
+                    raise RuntimeError("the cell finished while the live screenshot was taken")
                 log(f"live view taken mid-stream ({state['text']} answer characters)")
 
                 wait_done(page, THINKING_CELL)

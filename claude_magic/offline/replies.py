@@ -122,7 +122,7 @@ def thinking_mode(body: dict, model: ModelInfo) -> str | None:
 
 
 def thinking_summary(prompt: str, plan: str) -> str:
-    gist = " ".join(prompt.split()[:12]) or "(no text)"
+    gist = " ".join(prompt.split()[:12]).rstrip(".!?") or "(no text)"
     return (
         f"The user wrote: \u201c{gist}\u201d. This is the offline simulator, so I will "
         f"{plan}. I should keep the answer deterministic and mention that it is simulated."
@@ -138,7 +138,11 @@ class _Source:
     def __init__(self, prompt: str, skip: set[str]) -> None:
         self.prompt = prompt
         self.numbers = [float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?", prompt)]
-        self.quoted = re.findall(r"[\"\u201c']([^\"\u201d']{1,200})[\"\u201d']", prompt)
+        # Double or curly quotes; a single quote only when not inside a word ("What's").
+        self.quoted = re.findall(
+            r"[\"\u201c]([^\"\u201d]{1,200})[\"\u201d]|(?<!\w)'([^']{1,200})'(?!\w)", prompt
+        )
+        self.quoted = [a or b for a, b in self.quoted]
         words = re.findall(r"[A-Za-z][\w-]*", prompt)
         lower_skip = {s.lower() for s in skip}
         self.words = [w for w in words if w.lower() not in lower_skip and len(w) > 3]
