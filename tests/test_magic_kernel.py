@@ -344,3 +344,15 @@ def test_loopback_overload_after_retries_says_try_again(loopback):
     assert result.error is not None
     assert "Try again" in result.error_text or "try again" in result.error_text
     assert SECRET not in result.raw()
+
+
+def test_usage_shows_a_table_and_a_png_chart(kernel):
+    kernel.run("%%claude\none", cell_id="u1")
+    kernel.run("%%claude\ntwo", cell_id="u2")
+    result = kernel.run("%claude usage")
+    assert result.error is None, result.error_text
+    data = result.displays()
+    assert any("text/html" in d and "u1" in d["text/html"] for d in data)  # per-cell table
+    assert any("image/png" in d for d in data)  # the chart, without %matplotlib inline
+    frame = kernel.value("claude_magic.usage_frame()[['cell_id', 'chat']].values.tolist()")
+    assert frame == [["u1", "default"], ["u2", "default"]]
