@@ -31,34 +31,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _reply import reply_text  # noqa: E402 - benchmarks/ is the script directory
+
 from tests.views_helpers import CommLog, record_comms  # noqa: E402
 
 GOAL = 3.0
 TARGET_DELTAS = 4000
 ENVELOPE = 535
 REAL_TIME_SECONDS = 10.0
-WORDS = (
-    "the kernel streams tokens into widgets while pandas reads a frame and matplotlib "
-    "draws axes for the notebook user who asked about broadcasting rules in NumPy"
-).split()
-
-
-def reply_text(words: int) -> str:
-    """Markdown paragraphs of ~60 words each, with some inline code and emphasis."""
-    out, para = [], []
-    for i in range(words):
-        word = WORDS[i % len(WORDS)]
-        if i % 17 == 5:
-            word = f"`{word}()`"
-        elif i % 23 == 7:
-            word = f"**{word}**"
-        para.append(word)
-        if len(para) == 60:
-            out.append(" ".join(para) + ".")
-            para = []
-    if para:
-        out.append(" ".join(para) + ".")
-    return "\n\n".join(out)
 
 
 class Handle:

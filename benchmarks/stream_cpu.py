@@ -29,32 +29,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from _reply import reply_text  # noqa: E402 - benchmarks/ is the script directory
+
 GOAL = 1.3
 REPS = 7
 TARGET_DELTAS = 4000
 MODEL = "claude-sonnet-5-5"
-WORDS = (
-    "the kernel streams tokens into widgets while pandas reads a frame and matplotlib "
-    "draws axes for the notebook user who asked about broadcasting rules in NumPy"
-).split()
-
-
-def reply_text(words: int) -> str:
-    """Markdown paragraphs of ~60 words each, with some inline code and emphasis."""
-    out, para = [], []
-    for i in range(words):
-        word = WORDS[i % len(WORDS)]
-        if i % 17 == 5:
-            word = f"`{word}()`"
-        elif i % 23 == 7:
-            word = f"**{word}**"
-        para.append(word)
-        if len(para) == 60:
-            out.append(" ".join(para) + ".")
-            para = []
-    if para:
-        out.append(" ".join(para) + ".")
-    return "\n\n".join(out)
 
 
 class NoopHandle:
