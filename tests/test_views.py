@@ -250,3 +250,41 @@ def test_offline_simulator_events_drive_the_text_view(capsys: pytest.CaptureFixt
         for event in s:
             view.on_event(event)
     assert "Hello from the simulator" in capsys.readouterr().out
+
+
+# -- incremental Markdown (live view) ------------------------------------------------------
+
+_MD_PARTS = [
+    "para text *em* `code` **b**\n", "\n", "# head\n", "#", "```", "```py\n", "x = a[1:]\n",
+    "~~~\n", "- item\n", "  cont\n", "1. one\n", "2. two\n", "> quote\n", "lazy\n", "---\n",
+    "***\n", "===\n", "    indented\n", "[foo]\n", "[link](http://x)\n", "\t- tab\n", "* star\n",
+    "\r\n", "\r", "<b>x</b>\n", "-", "1", ". ", "`", "``x``\n", "*", " ", "\n\n",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("references", [False, True])
+def test_markdown_stream_final_equals_a_full_render(
+    references: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    full_render = render.text_html
+    full_renders: list[str] = []
+    monkeypatch.setattr(render, "text_html", lambda t: full_renders.append(t) or full_render(t))
+    rng = random.Random(5)
+    parts = [*_MD_PARTS, "[foo]: /url\n"] if references else _MD_PARTS
+    reused = 0
+    for _ in range(400):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(1, 60)))
+        stream = render.MarkdownStream()
+        pos = 0
+        while pos < len(text):
+            pos = min(len(text), pos + rng.randint(1, 30))
+            stream.update(text[:pos])
+        html, markdown = stream.final(text)
+        assert html == full_render(text)
+        assert markdown == render.safe_markdown(text)
+        reused += bool(stream.done)
+    assert reused > 200  # finished blocks were really rendered apart
+    if not references:
+        assert full_renders == []  # without reference definitions the pieces were reused

@@ -3,9 +3,13 @@
 An `HTML` widget update resends its whole value (no diffing), so traffic is kept linear:
 each content block has its own widgets; a long block is cut into frozen segments (at
 Markdown block or paragraph boundaries) plus one live tail, and only the tail is resent;
-the tail is resent only once it has grown 2.5x since it was last sent. Flushes happen on the
-first token, then at most every `FLUSH_INTERVAL`, at block ends and at the end. When the
-exchange ends the view is replaced by the static bundle and its widgets are closed.
+the tail is resent only once it has grown 2.5x since it was last sent, or, on a slow
+stream, once `MAX_WAIT` has passed (then a shorter finished part is frozen, so those resends
+stay short). Every widget costs messages (open, children update, close; each with a ~0.5 KB
+envelope), so segments are long. Flushes happen on the first token, then at most every
+`FLUSH_INTERVAL`, at block ends and at the end. When the exchange ends the view is replaced
+by the static bundle (text blocks reuse the HTML rendered while streaming) and its widgets
+are closed.
 """
 
 from __future__ import annotations
@@ -26,17 +30,12 @@ FLUSH_INTERVAL = 0.05
 """Seconds between flushes while streaming (well under the 1000 msg/s iopub limit)."""
 GROWTH = 2.5
 """A live tail is resent once its text is this many times what was last sent."""
-FREEZE_CHARS = 1500
+MAX_WAIT = 2.0
+"""Seconds after which a tail that grew at all is resent anyway (a slow stream)."""
+FREEZE_CHARS = 4000
 """A tail's complete leading part is frozen into its own widget once it is this long."""
-
-
-def _markdown_cut(text: str) -> int:
-    """Offset where the last top-level Markdown block starts (what precedes it is done)."""
-    starts = [t.map[0] for t in render.markdown_parser().parse(text) if t.level == 0 and t.map]
-    if len(starts) < 2:
-        return 0
-    lines = text.splitlines(keepends=True)
-    return sum(len(line) for line in lines[: starts[-1]])
+SLOW_FREEZE_CHARS = 1500
+"""The same on a resend due to `MAX_WAIT`, so a slow stream keeps resending a short tail."""
 
 
 def _paragraph_cut(text: str) -> int:
@@ -47,43 +46,85 @@ def _no_cut(text: str) -> int:
     return 0
 
 
+class _Plain:
+    """Thinking and tool input: rendered whole (escaping is cheap), cut by a simple rule."""
+
+    def __init__(self, render_html: Callable[[str], str], cut: Callable[[str], int]) -> None:
+        self._render = render_html
+        self._cut = cut
+        self._source = ""
+
+    def update(self, source: str, frozen: int) -> int:
+        """Take the text so far; returns the offset up to which it is finished."""
+        self._source = source
+        return frozen + self._cut(source[frozen:])
+
+    def html(self, start: int, end: int | None = None) -> str:
+        return self._render(self._source[start:end])
+
+
+class _Markdown:
+    """A text block: model Markdown, parsed once per update and finished blocks only once."""
+
+    def __init__(self) -> None:
+        self.stream = render.MarkdownStream()
+
+    def update(self, source: str, frozen: int) -> int:
+        self.stream.update(source)
+        return self.stream.done
+
+    def html(self, start: int, end: int | None = None) -> str:
+        return self.stream.html(start, end)
+
+
 class _Streamed:
     """A growing text shown as frozen HTML segments plus one live tail."""
 
-    def __init__(
-        self, view: LiveView, render_html: Callable[[str], str], cut: Callable[[str], int]
-    ) -> None:
+    def __init__(self, view: LiveView, text: _Plain | _Markdown) -> None:
         self._view = view
-        self._render = render_html
-        self._cut = cut
-        self.source = ""
+        self.text = text
+        self._chunks: list[str] = []
+        self._length = 0
         self._frozen = 0
         self._sent = 0
+        self._sent_at = 0.0
         self.tail = view._html()
         self.box = view._make(view._widgets.VBox, children=(self.tail,))
         self.dirty = False
 
-    def append(self, text: str) -> None:
-        self.source += text
-        self.dirty = bool(self.source)
+    @property
+    def source(self) -> str:
+        """The text so far (kept as chunks, joined on demand: no quadratic `+=`)."""
+        if len(self._chunks) > 1:
+            self._chunks[:] = ["".join(self._chunks)]
+        return self._chunks[0] if self._chunks else ""
 
-    def sync(self, force: bool) -> None:
+    def append(self, text: str) -> None:
+        if text:
+            self._chunks.append(text)
+            self._length += len(text)
+        self.dirty = self._length > 0
+
+    def sync(self, force: bool, now: float) -> None:
         """Resend the tail if it grew enough (or `force`), freezing its finished part first.
 
         Freezing happens only on a send, so a frozen segment's final value is the send
         itself: a segment costs its doubling series and nothing more.
         """
-        pending = len(self.source) - self._frozen
-        if not self.dirty or not (force or pending >= GROWTH * self._sent):
+        if not self.dirty:
             return
-        cut = self._frozen + self._cut(self.source[self._frozen :])
-        if cut - self._frozen >= FREEZE_CHARS:
-            self.tail.value = self._render(self.source[self._frozen : cut])
+        grown = force or self._length - self._frozen >= GROWTH * self._sent
+        if not grown and now - self._sent_at < MAX_WAIT:
+            return
+        cut = self.text.update(self.source, self._frozen)
+        if cut - self._frozen >= (FREEZE_CHARS if grown else SLOW_FREEZE_CHARS):
+            self.tail.value = self.text.html(self._frozen, cut)
             self.tail = self._view._html()
             self.box.children = (*self.box.children, self.tail)
             self._frozen = cut
-        self.tail.value = self._render(self.source[self._frozen :])
-        self._sent = len(self.source) - self._frozen
+        self.tail.value = self.text.html(self._frozen)
+        self._sent = self._length - self._frozen
+        self._sent_at = now
         self.dirty = False
 
     def show(self, fragment: str) -> None:
@@ -208,7 +249,11 @@ class LiveView:
         self._flush(force=True)
         note = render.dropped_note(self._info.dropped_turns, self._info.chat)
         bundle = static_bundle(
-            turn, offline=self._info.offline, running_cost=running_cost, note=note
+            turn,
+            offline=self._info.offline,
+            running_cost=running_cost,
+            note=note,
+            rendered=self._rendered_texts(),
         )
         self._replace(bundle)
 
@@ -229,12 +274,12 @@ class LiveView:
     def _start(self, index: int, data: dict[str, Any]) -> None:
         kind = data.get("type")
         if kind == "text":
-            stream = _Streamed(self, render.text_html, _markdown_cut)
+            stream = _Streamed(self, _Markdown())
             block = _Block(data, stream.box, stream)
             for accordion in self._accordions:
                 accordion.selected_index = None  # the answer started: fold the thinking
         elif kind == "thinking":
-            stream = _Streamed(self, render.thinking_body_html, _paragraph_cut)
+            stream = _Streamed(self, _Plain(render.thinking_body_html, _paragraph_cut))
             accordion = self._make(
                 self._widgets.Accordion, children=(stream.box,), titles=("Thinking",)
             )
@@ -243,7 +288,7 @@ class LiveView:
             block = _Block(data, accordion, stream)
         elif kind in ("tool_use", "server_tool_use"):
             name = str(data.get("name", "?"))
-            stream = _Streamed(self, lambda s: render.tool_input_html(name, s), _no_cut)
+            stream = _Streamed(self, _Plain(lambda s: render.tool_input_html(name, s), _no_cut))
             block = _Block(data, stream.box, stream)
         else:
             block = _Block(data, self._html(render.block_html(data)))
@@ -283,14 +328,14 @@ class LiveView:
     def _flush(self, force: bool = False) -> None:
         """Send what changed: one hold_sync per touched widget, so one message each."""
         self.flush_count += 1
-        self._last_flush = self._clock()
+        self._last_flush = now = self._clock()
         streams = [b.stream for b in self._blocks.values() if b.stream and b.stream.dirty]
         with contextlib.ExitStack() as stack:
             for stream in streams:
                 stack.enter_context(stream.box.hold_sync())
                 stack.enter_context(stream.tail.hold_sync())
             for stream in streams:
-                stream.sync(force)
+                stream.sync(force, now)
             if self._pending:
                 self._body.children = (*self._body.children, *self._pending)
                 self._pending.clear()
@@ -302,6 +347,15 @@ class LiveView:
         for widget in (*self._created, self._layout, self._style, self._box_layout):
             widget.close()
         self._created.clear()
+
+    def _rendered_texts(self) -> dict[str, tuple[str, str]]:
+        """Text blocks' final HTML and safe Markdown, built from what streaming rendered."""
+        rendered = {}
+        for block in self._blocks.values():
+            if block.stream is not None and isinstance(block.stream.text, _Markdown):
+                source = block.stream.source
+                rendered[source] = block.stream.text.stream.final(source)
+        return rendered
 
     def _shown_messages(self) -> list[dict[str, Any]]:
         """What the view showed, as messages: assistant blocks and tool-result turns."""

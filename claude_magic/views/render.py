@@ -8,6 +8,7 @@ inline, so nothing leaks into the rest of the notebook.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import html
 import json
@@ -38,6 +39,14 @@ def markdown_parser() -> Any:
     return MarkdownIt("commonmark", {"html": False})
 
 
+@functools.cache
+def block_parser() -> Any:
+    """The same parser without the inline pass: top-level block structure at a fifth the cost."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).disable("inline")
+
+
 def markdown_to_html(text: str) -> str:
     """CommonMark to HTML with raw HTML shown as text and unsafe link schemes refused."""
     return markdown_parser().render(text)
@@ -45,28 +54,111 @@ def markdown_to_html(text: str) -> str:
 
 def text_html(text: str) -> str:
     """A text block (model Markdown) as safe HTML."""
-    return f'<div class="cm-text">{markdown_to_html(text)}</div>'
+    return _text_div(markdown_to_html(text))
 
 
-def safe_markdown(text: str) -> str:
+def _text_div(inner: str) -> str:
+    return f'<div class="cm-text">{inner}</div>'
+
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+"""Line breaks as markdown-it counts them (its `normalize` rule), so `Token.map` lines match."""
+
+
+def _line_starts(text: str) -> list[int]:
+    """Offset of every line's start; a text ending in a line break ends with an empty line."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+
+def _top_level(tokens: list[Any]) -> list[tuple[int, int]]:
+    """(token index, first line) of every top-level block."""
+    return [(i, t.map[0]) for i, t in enumerate(tokens) if t.level == 0 and t.map]
+
+
+def safe_markdown(text: str, tokens: list[Any] | None = None) -> str:
     """Model Markdown made safe for frontends that render text/markdown unsanitized.
 
     Outside top-level code blocks every `<` becomes `&lt;`, so no tag or autolink can form;
     when a segment mentions a script/data scheme or an entity, `[` is escaped too so no
     link can form. Top-level code blocks are re-fenced with a fence their content cannot
-    close, and keep their text verbatim.
+    close, and keep their text verbatim. `tokens`: `block_parser().parse(text)` if at hand.
     """
-    lines = text.splitlines(keepends=True)
+    if tokens is None:
+        tokens = block_parser().parse(text)
+    starts = [*_line_starts(text), len(text)]
     out: list[str] = []
     pos = 0
-    for token in markdown_parser().parse(text):
+    for token in tokens:
         if token.level == 0 and token.type in ("fence", "code_block") and token.map:
-            start, end = token.map
-            out.append(_neutralize("".join(lines[pos:start])))
+            start, end = (starts[min(line, len(starts) - 1)] for line in token.map)
+            out.append(_neutralize(text[pos:start]))
             out.append(_fence(token.content, token.info if token.type == "fence" else ""))
             pos = end
-    out.append(_neutralize("".join(lines[pos:])))
+    out.append(_neutralize(text[pos:]))
     return "".join(out)
+
+
+class MarkdownStream:
+    """Model Markdown rendered as it grows, each top-level block parsed about once.
+
+    `update` parses only what follows the last finished block. A block counts as finished
+    once a later block starts on a complete line (a partial line such as `#` or `` ``` ``
+    may still turn out to continue it); finished blocks are rendered once and kept as
+    pieces, the rest is rendered again on each update. Separately parsed top-level blocks
+    render exactly as the whole text does unless link reference definitions (which reach
+    across blocks) are involved, so `final` checks that against a cheap block-level parse
+    of the whole text and says when the whole must be rendered instead.
+    """
+
+    def __init__(self) -> None:
+        self.done = 0
+        """Source offset where the unfinished part starts (a line start)."""
+        self._starts: list[int] = []
+        self._pieces: list[str] = []
+        """HTML of the finished pieces; piece i covers source[_starts[i]:next start or done]."""
+        self._rest_html = ""
+        self._rendered = 0
+        """Length of the source when `update` last ran."""
+        self._references = False
+
+    def update(self, source: str) -> None:
+        """Render `source` (the text so far, a continuation of what was last passed)."""
+        md = markdown_parser()
+        rest = source[self.done :]
+        env: dict[str, Any] = {}
+        tokens = md.parse(rest, env)
+        self._references = self._references or bool(env.get("references"))
+        lines = _line_starts(rest)
+        blocks = [(i, line) for i, line in _top_level(tokens)[1:] if line + 1 < len(lines)]
+        if blocks:
+            index, line = blocks[-1]
+            self._starts.append(self.done)
+            self._pieces.append(md.renderer.render(tokens[:index], md.options, env))
+            self.done += lines[line]
+            tokens = tokens[index:]
+        self._rest_html = md.renderer.render(tokens, md.options, env)
+        self._rendered = len(source)
+
+    def html(self, start: int, end: int | None = None) -> str:
+        """The text block's HTML from piece boundary `start` to `end` (None: to the end)."""
+        first = bisect.bisect_left(self._starts, start)
+        if end is None:
+            return _text_div("".join(self._pieces[first:]) + self._rest_html)
+        return _text_div("".join(self._pieces[first : bisect.bisect_left(self._starts, end)]))
+
+    def final(self, source: str) -> tuple[str, str]:
+        """(`text_html(source)`, `safe_markdown(source)`) of the finished text, reusing pieces."""
+        env: dict[str, Any] = {}
+        tokens = block_parser().parse(source, env)
+        markdown = safe_markdown(source, tokens)
+        if self._rendered != len(source):
+            self.update(source)
+        lines = _line_starts(source)
+        blocks = {lines[line] for _, line in _top_level(tokens)}
+        reusable = not (self._references or env.get("references")) and all(
+            start in blocks for start in (*self._starts[1:], self.done) if start
+        )
+        return (self.html(0) if reusable else text_html(source)), markdown
 
 
 _RISKY = re.compile(r"(?i)script\W*:|data\W*:|&#|&\w+;")

@@ -9,7 +9,7 @@ unsanitized in live JupyterLab outputs, so model text in it goes through
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..turn import TURN_MIME, Turn
@@ -17,27 +17,54 @@ from . import render
 
 
 def static_bundle(
-    turn: Turn, *, offline: bool, running_cost: float | None, note: str | None = None
+    turn: Turn,
+    *,
+    offline: bool,
+    running_cost: float | None,
+    note: str | None = None,
+    rendered: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The committed turn in four mimetypes, the last being the turn record itself."""
-    bundle = _bundle(turn, offline=offline, running_cost=running_cost, note=note, error=None)
+    """The committed turn in four mimetypes, the last being the turn record itself.
+
+    `rendered` maps a text block's text to its `render.text_html` and `render.safe_markdown`
+    forms when the caller already has them (the live view rendered them while streaming).
+    """
+    bundle = _bundle(
+        turn,
+        offline=offline,
+        running_cost=running_cost,
+        note=note,
+        error=None,
+        rendered=rendered or {},
+    )
     bundle[TURN_MIME] = turn.to_record()
     return bundle
 
 
 def failed_bundle(turn: Turn, message: str, *, offline: bool) -> dict[str, Any]:
     """The partial reply plus a visible error; no turn record (it was not committed)."""
-    return _bundle(turn, offline=offline, running_cost=None, note=None, error=message)
+    return _bundle(turn, offline=offline, running_cost=None, note=None, error=message, rendered={})
 
 
 def _bundle(
-    turn: Turn, *, offline: bool, running_cost: float | None, note: str | None, error: str | None
+    turn: Turn,
+    *,
+    offline: bool,
+    running_cost: float | None,
+    note: str | None,
+    error: str | None,
+    rendered: Mapping[str, tuple[str, str]],
 ) -> dict[str, str]:
     blocks = list(_reply_blocks(turn))
     footer = dict(calls=turn.calls, offline=offline, running_cost=running_cost)
     plain = [render.block_text(b, name) for b, name in blocks]
-    marks = [_block_markdown(b, name) for b, name in blocks]
-    cards = [render.block_html(b, name) for b, name in blocks]
+    marks, cards = [], []
+    for block, name in blocks:
+        text = str(block.get("text", "")) if block.get("type") == "text" else None
+        known = rendered.get(text) if text is not None else None
+        html_, mark = known or (render.block_html(block, name), _block_markdown(block, name))
+        cards.append(html_)
+        marks.append(mark)
     footer_html = render.footer_html(**footer)
     plain.append(render.footer_text(**footer))
     marks.append(_one_line(footer_html))
