@@ -129,7 +129,7 @@ def test_footer_totals_flags_and_offline_badge() -> None:
     assert "first token 0.41 s" in text and "total 2.50 s" in text
     assert "reply cut off at max_tokens — raise --max-tokens" in text
     html = render.footer_html([call("refusal")], offline=True, running_cost=None)
-    assert "offline simulator" in html and "refused" in html and "$0.0123" in html
+    assert "offline simulator" in html and "refused" in html and "&#36;0.0123" in html
 
 
 # -- TextView ------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def test_live_view_shows_blocks_and_finishes_static(
     view.finish(turn_of(events), running_cost=0.3)
     root, handle = displayed[0]
     (bundle,) = handle.updates
-    assert TURN_MIME in bundle and "chat total $0.3000" in bundle["text/html"]
+    assert TURN_MIME in bundle and "chat total &#36;0.3000" in bundle["text/html"]
     assert root.comm is None  # closed: the saved notebook keeps only the bundle
     assert log.count("comm_close") == log.count("comm_open")
 

@@ -187,6 +187,9 @@ class LiveView:
 
     def _html(self, value: str = "") -> Any:
         widget = self._widgets.HTML(value=value, layout=self._layout, style=self._style)
+        widget.add_class(
+            "jp-RenderedHTMLCommon"
+        )  # JupyterLab's Markdown look, as in the final output
         self._created.append(widget)
         return widget
 

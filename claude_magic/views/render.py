@@ -217,7 +217,10 @@ def card_html(title: str, body: str, *, error: bool = False, kind: str = "block"
 
 def thinking_body_html(text: str) -> str:
     """Thinking text as escaped, wrapped plain text."""
-    return f'<div class="cm-thinking-text" style="{_PRE};color:#555">{html.escape(text)}</div>'
+    return (
+        f'<div class="cm-thinking-text mathjax_ignore" style="{_PRE};color:#555;'
+        f'border-left:3px solid #ddd;padding-left:8px">{html.escape(text)}</div>'
+    )
 
 
 def thinking_hidden_note(block: dict[str, Any]) -> str | None:
@@ -269,9 +272,10 @@ def block_html(block: dict[str, Any], tool_name: str | None = None) -> str:
     if kind == "thinking":
         note = thinking_hidden_note(block)
         body = f"<i>{html.escape(note)}</i>" if note else thinking_body_html(block["thinking"])
+        title = "Thinking (hidden)" if note else "Thinking"
         return (
             '<details class="cm-thinking" style="margin:4px 0;color:#555">'
-            f"<summary>Thinking</summary>{body}</details>"
+            f"<summary>{title}</summary>{body}</details>"
         )
     if kind == "redacted_thinking":
         return '<div class="cm-note" style="color:#777"><i>thinking redacted by the API</i></div>'
@@ -394,13 +398,14 @@ def badge_html() -> str:
 
 def footer_html(calls: list[CallRecord], *, offline: bool, running_cost: float | None) -> str:
     """The footer as a small grey line, flags in red below it."""
-    line = html.escape(" · ".join(footer_parts(calls, running_cost)))
+    # `$` as an entity and `mathjax_ignore`: JupyterLab would typeset "$0.01 … $0.02" as math.
+    line = html.escape(" · ".join(footer_parts(calls, running_cost))).replace("$", "&#36;")
     flags = "".join(
         f'<div class="cm-flag" style="color:#c00;font-weight:bold">⚠ {html.escape(flag)}</div>'
         for flag in stop_flags(calls)
     )
     badge = badge_html() if offline else ""
     return (
-        f'<div class="cm-footer" style="font-size:85%;color:#666;margin-top:4px">'
+        f'<div class="cm-footer mathjax_ignore" style="font-size:85%;color:#666;margin-top:4px">'
         f"{badge}{line}{flags}</div>"
     )
