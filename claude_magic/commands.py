@@ -100,10 +100,14 @@ def enable_figure_png(shell: Any) -> None:
 
 
 def _count(magics: Any, rest: str) -> None:
-    args = magics._parse(rest)
-    prompt = " ".join(args.prompt) if args.prompt else ""
+    args, prompt = magics._parse_line(rest)
+    if not prompt.strip() and not args.attach:
+        raise UsageError(
+            "%claude count [options] PROMPT: give the next turn's text; the chat's history "
+            "and the options' system prompt and tools are counted with it."
+        )
     args.dry_run = True
-    magics.ask(args, prompt or " ")
+    magics.ask(args, prompt)
 
 
 def _tools(magics: Any, rest: str) -> None:

@@ -190,6 +190,8 @@ class ClaudeMagics(Magics):
         from .exchange import Exchange
 
         namespace = self.shell.user_ns
+        if args.out and not args.out.isidentifier():
+            raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
         options = self.options_for(args, namespace)
         text = prompt if args.no_interpolate else self._interpolate(prompt, namespace)
         try:
@@ -226,8 +228,6 @@ class ClaudeMagics(Magics):
         )
         exchange.run()
         if args.out:
-            if not args.out.isidentifier():
-                raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
             self.shell.user_ns[args.out] = exchange.last_message
         return None
 
