@@ -40,6 +40,22 @@ def sniff_media_type(data: bytes) -> str | None:
     return None
 
 
+def is_pil_image(value: Any) -> bool:
+    """Duck-typed so PIL is never imported here (it may not even be installed)."""
+    return hasattr(value, "save") and hasattr(value, "mode") and hasattr(value, "size")
+
+
+def pil_png(image: Any) -> bytes:
+    """A PIL image as PNG bytes (converted to RGBA when its mode cannot be PNG, e.g. CMYK)."""
+    buffer = io.BytesIO()
+    try:
+        image.save(buffer, format="PNG")
+    except (OSError, ValueError, KeyError):
+        buffer = io.BytesIO()
+        image.convert("RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def block_from_bytes(data: bytes, origin: str) -> dict[str, Any]:
     media_type = sniff_media_type(data)
     if media_type is None:
@@ -91,10 +107,8 @@ def _block_from_value(value: Any, name: str) -> dict[str, Any]:
         if text.startswith(("http://", "https://")) or os.path.isfile(text):
             return attachment_block(text, {})
         raise AttachmentError(f"--attach {name}: {text!r} is not a file or an http(s) URL.")
-    if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image
-        buffer = io.BytesIO()
-        value.save(buffer, format="PNG")
-        return block_from_bytes(buffer.getvalue(), name)
+    if is_pil_image(value):
+        return block_from_bytes(pil_png(value), name)
     raise AttachmentError(
         f"--attach {name}: a {type(value).__name__} is not an image or PDF "
         "(use bytes, a PIL image, a path or a URL)."

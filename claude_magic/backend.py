@@ -53,16 +53,15 @@ class Backends:
         return self._simulator
 
     def client(self, backend: str) -> Any:
+        if backend == "offline":
+            self.simulator.token_rate = self.token_rate
         if backend not in self._clients:
             if backend == "offline":
-                self.simulator.token_rate = self.token_rate
                 self._clients[backend] = self.simulator.client()
             else:
                 import anthropic
 
                 self._clients[backend] = anthropic.Anthropic()
-        elif backend == "offline":
-            self.simulator.token_rate = self.token_rate
         return self._clients[backend]
 
 

@@ -7,6 +7,7 @@ Kept apart from `magics.py` so the magic stays a thin parse-and-delegate layer.
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any
 
@@ -17,6 +18,27 @@ from .request import RequestOptions, build_request, count_tokens_request
 from .session import current
 
 _MAX_SHOWN_STRING = 400
+
+
+def is_subcommand(head: str, rest: str, namespace: dict[str, Any]) -> bool:
+    """Whether `%claude HEAD REST` is a subcommand, not a prompt that starts with that word.
+
+    `%claude help me write a haiku` is a prompt; `%claude help` is help. `count` always is
+    a subcommand; `%claude -- count …` sends a prompt that starts with it.
+    """
+    words = rest.split()
+    if head in ("help", "chats", "usage"):
+        return not words
+    if head == "reset":
+        return not words or (len(words) == 1 and words[0] in current().chats.names())
+    if head == "restore":
+        return not words or (len(words) == 1 and words[0].endswith(".ipynb"))
+    if head == "export":
+        return len(words) in (1, 2) and words[-1].endswith(".ipynb")
+    if head == "tools":
+        names = _split_names(rest)
+        return bool(names) and all(callable(namespace.get(n)) for n in names)
+    return head == "count"
 
 
 def run(magics: Any, name: str, rest: str) -> Any:
@@ -156,17 +178,18 @@ def resolve_tools(args: Any, namespace: dict[str, Any], options: RequestOptions)
 
 
 def dry_run(
-    magics: Any,
     chat: Any,
     cell_id: str | None,
     user: dict[str, Any],
     options: RequestOptions,
     backend: str,
+    *,
+    fresh: bool = False,
 ) -> None:
     """Show the exact request a cell would send, its token count and input cost; send nothing."""
     from .pricing import estimate_input_cost_usd
 
-    history, dropped = chat.history_for(cell_id)
+    history, dropped = ([], len(chat)) if fresh else chat.history_for(cell_id)
     request = build_request(history, user, options)
     client = current().client(backend)
     try:
@@ -179,14 +202,19 @@ def dry_run(
     where = "offline simulator" if backend == "offline" else "Claude API"
     lines = [
         f"**Dry run** — nothing sent. POST /v1/messages to the {where}:",
-        f"- input tokens (count_tokens): **{counted:,}**, at most ${cost:.4f} uncached",
+        f"- input tokens (count_tokens): **{counted:,}**, ≈ {_dollars(cost)} at the plain input "
+        "rate (cache writes cost more, cache reads less)",
         f"- max output tokens: {options.max_tokens:,}",
     ]
     if dropped:
-        lines.append(f"- re-run: {dropped} turn(s) of chat {chat.name!r} would be replaced")
+        lines.append(f"- {dropped} turn(s) of chat {chat.name!r} would be replaced or dropped")
     summary = "\n".join(lines)
     display({"text/markdown": summary, "text/plain": summary.replace("**", "")}, raw=True)
     print(json.dumps(_shorten(request), indent=2, ensure_ascii=False))
+
+
+def _dollars(value: float) -> str:
+    return "n/a (no price for this model)" if math.isnan(value) else f"${value:.4f}"
 
 
 def _shorten(value: Any) -> Any:

@@ -47,6 +47,8 @@ class Exchange:
     clock: Callable[[], float] = time.perf_counter
     stream: bool = True
     """False sends non-streaming requests (the view then shows only the final record)."""
+    fresh: bool = False
+    """`--new`: send no history, and empty the chat when (only when) the turn commits."""
     turn: Turn = field(init=False)
     last_message: Any = field(init=False, default=None)
     """The last call's `anthropic` Message object (for `-o/--out`)."""
@@ -63,7 +65,10 @@ class Exchange:
 
     def run(self) -> tuple[Turn, int]:
         """Run the exchange; returns the committed turn and how many later turns it dropped."""
-        history, dropped = self.chat.history_for(self.cell_id)
+        if self.fresh:
+            history, dropped = [], 0
+        else:
+            history, dropped = self.chat.history_for(self.cell_id)
         self.view.begin(
             ExchangeInfo(
                 chat=self.chat.name,
@@ -88,6 +93,8 @@ class Exchange:
             if isinstance(exc, ExchangeFailed):
                 raise
             raise ExchangeFailed(message, self.turn) from exc
+        if self.fresh:
+            self.chat.reset()
         dropped_later = self.chat.commit(self.turn)
         self.view.finish(self.turn, self.chat.cost_usd)
         return self.turn, dropped_later

@@ -69,5 +69,8 @@ def _evaluate(expr: str, namespace: Mapping[str, Any]) -> str:
             "the braces as they are."
         ) from exc
     except Exception as exc:
-        raise InterpolationError(f"{{{{{source}}}}} raised {type(exc).__name__}: {exc}") from exc
+        raise InterpolationError(
+            f"{{{{{source}}}}} raised {type(exc).__name__}: {exc}. Fix the expression, or use "
+            "--no-interpolate to send the braces as they are (e.g. a template)."
+        ) from exc
     return str(value)

@@ -19,11 +19,12 @@ from traitlets import Enum, Float, Int, Unicode
 from . import commands
 from .attachments import AttachmentError, attachment_block
 from .backend import resolve_backend, token_rate_from_env
+from .exchange import DEFAULT_MAX_ITERATIONS, Exchange
 from .interpolate import InterpolationError, interpolate
+from .offline.catalog import DEFAULT_MODEL
 from .request import CACHE_TTLS, EFFORTS, RequestOptions, user_message
 from .session import current
 
-DEFAULT_MODEL = "claude-sonnet-5-5"
 SUBCOMMANDS = ("help", "reset", "restore", "usage", "count", "tools", "chats", "export")
 
 
@@ -50,7 +51,9 @@ class ClaudeMagics(Magics):
     cache = Enum(
         ["5m", "1h", "off"], default_value="5m", help="Automatic prompt caching TTL, or off."
     ).tag(config=True)
-    max_iterations = Int(10, help="API calls one cell may make in a tool loop.").tag(config=True)
+    max_iterations = Int(
+        DEFAULT_MAX_ITERATIONS, help="API calls one cell may make in a tool loop."
+    ).tag(config=True)
     offline_token_rate = Float(
         150.0, help="Offline simulator streaming speed in tokens/s (0 = instant)."
     ).tag(config=True)
@@ -117,7 +120,7 @@ class ClaudeMagics(Magics):
         """
         if cell is None:
             head, _, rest = line.strip().partition(" ")
-            if head in SUBCOMMANDS:
+            if commands.is_subcommand(head, rest.strip(), self.shell.user_ns):
                 return commands.run(self, head, rest)
             args, prompt = self._parse_line(line)
         else:
@@ -162,6 +165,10 @@ class ClaudeMagics(Magics):
             raise UsageError(f"--max-tokens must be at least 1, not {max_tokens}.")
         if isinstance(thinking, int) and thinking >= max_tokens:
             raise UsageError(f"--thinking {thinking} must be below --max-tokens ({max_tokens}).")
+        if not args.chat.strip():
+            raise UsageError("-c/--chat needs a name.")
+        if any(not seq.strip() for seq in args.stop):
+            raise UsageError("--stop needs a non-blank sequence.")
         system = args.system if args.system is not None else (self.system or None)
         if system and not args.no_interpolate:
             system = self._interpolate(system, namespace)
@@ -187,8 +194,6 @@ class ClaudeMagics(Magics):
 
     def ask(self, args: Any, prompt: str) -> Any:
         """Build the turn from parsed options and the prompt, then run the exchange."""
-        from .exchange import Exchange
-
         namespace = self.shell.user_ns
         if args.out and not args.out.isidentifier():
             raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
@@ -204,12 +209,10 @@ class ClaudeMagics(Magics):
         backend = self._backend(args)
         session = current()
         chat = session.chats.get(args.chat)
-        if args.new:
-            chat.reset()
         cell_id = self.cell_id()
         user = user_message(text, attachments)
         if args.dry_run:
-            return commands.dry_run(self, chat, cell_id, user, options, backend)
+            return commands.dry_run(chat, cell_id, user, options, backend, fresh=args.new)
         session.backends.token_rate = token_rate_from_env(self.offline_token_rate)
         client = session.client(backend)
         exchange = Exchange(
@@ -217,14 +220,15 @@ class ClaudeMagics(Magics):
             chat=chat,
             user=user,
             options=options,
-            view=self.make_view(args),
+            view=self.make_view(),
             offline=backend == "offline",
             cell_id=cell_id,
             execution_count=self.shell.execution_count,
             tools=local_tools,
-            max_iterations=args.max_iterations or self.max_iterations,
+            max_iterations=self._max_iterations(args),
             on_call=session.record_call,
             stream=not args.no_stream,
+            fresh=args.new,
         )
         exchange.run()
         if args.out:
@@ -239,7 +243,13 @@ class ClaudeMagics(Magics):
         except ValueError as exc:
             raise UsageError(str(exc)) from None
 
-    def make_view(self, args: Any) -> Any:
+    def _max_iterations(self, args: Any) -> int:
+        value = self.max_iterations if args.max_iterations is None else args.max_iterations
+        if value < 1:
+            raise UsageError(f"--max-iterations must be at least 1, not {value}.")
+        return value
+
+    def make_view(self) -> Any:
         from .views import make_view
 
         return make_view(self.view)
@@ -260,7 +270,7 @@ def _value_options(magic: Any) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for action in parser._actions:
         for opt in action.option_strings:
-            table[opt] = 0 if action.nargs == 0 else action.nargs
+            table[opt] = action.nargs
     return table
 
 

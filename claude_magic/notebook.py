@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def write_chat_notebook(chat: Chat, path: str | os.PathLike[str]) -> Path:
     cells.append(new_code_cell("%load_ext claude_magic"))
     for turn in chat.turns:
         text = "\n".join(b.get("text", "") for b in turn.user["content"] if b.get("type") == "text")
-        cell = new_code_cell(f"%%claude -c {chat.name}\n{text}")
+        cell = new_code_cell(f"%%claude -c {shlex.quote(chat.name)}\n{text}")
         offline = any(call.offline for call in turn.calls)
         bundle = static_bundle(turn, offline=offline, running_cost=None)
         cell.outputs = [new_output("display_data", data=bundle)]

@@ -21,7 +21,6 @@ class Session:
         self.chats = ChatRegistry()
         self.ledger = Ledger()
         self.backends = Backends(token_rate=token_rate)
-        self.notebook_path: str | None = None
 
     def record_call(self, call: CallRecord, turn: Turn) -> None:
         """The exchange's ledger hook: one row per billed API call."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import functools
 import inspect
-import io
 import json
 import re
 import time
@@ -24,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .attachments import is_pil_image, pil_png, sniff_media_type
 from .views.base import ToolOutcome
 
 __all__ = [
@@ -349,18 +349,6 @@ def run_tool_uses(
 # ---------------------------------------------------------------------------- result content
 
 
-def _image_media_type(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def _image_block(data: bytes, media_type: str) -> dict[str, Any]:
     return {
         "type": "image",
@@ -372,28 +360,14 @@ def _image_block(data: bytes, media_type: str) -> dict[str, Any]:
     }
 
 
-def _is_pil_image(value: Any) -> bool:
-    """Duck-typed so PIL is never imported here (it may not even be installed)."""
-    return hasattr(value, "save") and hasattr(value, "mode") and hasattr(value, "size")
-
-
-def _pil_png(image: Any) -> bytes:
-    buf = io.BytesIO()
-    try:
-        image.save(buf, format="PNG")
-    except (OSError, ValueError, KeyError):  # e.g. CMYK cannot be PNG
-        buf = io.BytesIO()
-        image.convert("RGBA").save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def _as_image(value: Any) -> dict[str, Any] | None:
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
-        media_type = _image_media_type(data)
-        return _image_block(data, media_type) if media_type else None
-    if _is_pil_image(value):
-        return _image_block(_pil_png(value), "image/png")
+        media_type = sniff_media_type(data)
+        is_image = media_type is not None and media_type.startswith("image/")
+        return _image_block(data, media_type) if is_image else None
+    if is_pil_image(value):
+        return _image_block(pil_png(value), "image/png")
     return None
 
 
