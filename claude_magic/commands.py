@@ -81,9 +81,14 @@ def _restore(magics: Any, rest: str) -> None:
     if not os.path.isfile(path):
         raise UsageError(f"%claude restore: no such notebook file: {path}")
     chats = chats_from_notebook(path)
-    current().chats.replace_all(chats)
+    registry = current().chats
+    restored = {c.name for c in chats}
+    replaced = [c.name for c in registry if len(c) and c.name not in restored]
+    registry.replace_all(chats)
     summary = ", ".join(f"{c.name} ({len(c)} turns)" for c in chats) or "no turns found"
     print(f"Restored from {path}: {summary}.")
+    if replaced:
+        print(f"Chats not in that notebook were cleared: {', '.join(replaced)}.")
 
 
 def notebook_path(shell: Any) -> str | None:
