@@ -76,6 +76,7 @@ class Exchange:
                 offline=self.offline,
                 cell_id=self.cell_id,
                 dropped_turns=max(dropped - 1, 0),
+                prefill=self.options.prefill,
             )
         )
         try:

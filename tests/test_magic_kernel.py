@@ -69,7 +69,7 @@ def test_rerun_rewinds_instead_of_duplicating(kernel):
         assert kernel.run(f"%%claude\n{text}", cell_id=cell_id).error is None
     rerun = kernel.run("%%claude\ntwo, edited", cell_id="b")
     assert rerun.error is None, rerun.error_text
-    assert "dropped 1 later turn" in rerun.stdout
+    assert "1 later turn(s) of chat 'default' will be dropped" in rerun.stdout
     history = messages(kernel)
     assert [texts(m)[0] for m in history if m["role"] == "user"] == ["one\n", "two, edited\n"]
     assert kernel.value("[t.cell_id for t in claude_magic.get_chat().turns]") == ["a", "b"]
@@ -126,7 +126,8 @@ def test_options_reach_the_request(kernel):
 
 
 def test_thinking_budget_no_cache_and_default_cache(kernel):
-    kernel.run("%%claude --thinking 2048 --max-tokens 4000 --no-cache\nhi", cell_id="t1")
+    budget = "%%claude -m claude-sonnet-4-6 --thinking 2048 --max-tokens 4000 --no-cache\nhi"
+    assert kernel.run(budget, cell_id="t1").error is None
     sent = requests(kernel)[-1]
     assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048, "display": "summarized"}
     assert "cache_control" not in sent

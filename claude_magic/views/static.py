@@ -9,7 +9,7 @@ unsanitized in live JupyterLab outputs, so model text in it goes through
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..turn import TURN_MIME, Turn
@@ -55,7 +55,7 @@ def _bundle(
     error: str | None,
     rendered: Mapping[str, tuple[str, str]],
 ) -> dict[str, str]:
-    blocks = list(_reply_blocks(turn))
+    blocks = list(render.reply_blocks(turn.replies))
     footer = dict(calls=turn.calls, offline=offline, running_cost=running_cost)
     plain = [render.block_text(b, name) for b, name in blocks]
     marks, cards = [], []
@@ -82,18 +82,6 @@ def _bundle(
         "text/markdown": "\n\n".join(marks),
         "text/html": f'<div class="cm-turn">{"".join(cards)}</div>',
     }
-
-
-def _reply_blocks(turn: Turn) -> Iterator[tuple[dict[str, Any], str | None]]:
-    """Every block after the user message, with the tool name for tool results."""
-    names: dict[str, str] = {}
-    for message in turn.replies:
-        content = message.get("content")
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
-        for block in blocks:
-            if block.get("type") in ("tool_use", "server_tool_use"):
-                names[str(block.get("id"))] = str(block.get("name"))
-            yield block, names.get(str(block.get("tool_use_id")))
 
 
 def _block_markdown(block: dict[str, Any], tool_name: str | None) -> str:
