@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .turn import cache_creation_split
+
 PRICES_AS_OF = "2026-11-22"
 PRICES_SOURCE = (
     "Anthropic 'Pricing' (platform.claude.com/docs/en/about-claude/pricing), the per-model "
@@ -111,14 +113,7 @@ def _n(mapping: Mapping[str, Any] | None, key: str) -> int:
 
 def _tokens(usage: Mapping[str, Any]) -> dict[str, int]:
     """The billed counters of a usage dict; cache writes without a split count as 5m."""
-    split = usage.get("cache_creation") or {}
-    writes = _n(usage, "cache_creation_input_tokens")
-    if split.get("ephemeral_5m_input_tokens") is None and (
-        split.get("ephemeral_1h_input_tokens") is None
-    ):
-        w5, w1 = writes, 0
-    else:
-        w5, w1 = _n(split, "ephemeral_5m_input_tokens"), _n(split, "ephemeral_1h_input_tokens")
+    w5, w1 = cache_creation_split(dict(usage))
     return {
         "input": _n(usage, "input_tokens"),
         "output": _n(usage, "output_tokens"),

@@ -27,6 +27,17 @@ USAGE_COUNTERS = (
 )
 
 
+def cache_creation_split(usage: dict[str, Any]) -> tuple[int, int]:
+    """(5-minute, 1-hour) cache-write tokens of a usage dict; without the API's split, all
+    writes count as 5 m."""
+    split = usage.get("cache_creation") or {}
+    five = split.get("ephemeral_5m_input_tokens")
+    hour = split.get("ephemeral_1h_input_tokens")
+    if five is None and hour is None:
+        return int(usage.get("cache_creation_input_tokens") or 0), 0
+    return int(five or 0), int(hour or 0)
+
+
 @dataclass
 class CallRecord:
     """Usage and timing of one API call (one row of the usage ledger)."""
@@ -52,22 +63,14 @@ class CallRecord:
 
     def cache_creation_split(self) -> tuple[int, int]:
         """(5-minute, 1-hour) cache-write tokens; all writes count as 5 m without a split."""
-        split = self.usage.get("cache_creation") or {}
-        five = split.get("ephemeral_5m_input_tokens")
-        hour = split.get("ephemeral_1h_input_tokens")
-        if five is None and hour is None:
-            return self.counter("cache_creation_input_tokens"), 0
-        return int(five or 0), int(hour or 0)
+        return cache_creation_split(self.usage)
 
     def server_tool_requests(self) -> dict[str, int]:
         stu = self.usage.get("server_tool_use") or {}
         return {k: int(v or 0) for k, v in stu.items() if isinstance(v, (int, float))}
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        if isinstance(self.cost_usd, float) and math.isnan(self.cost_usd):
-            data["cost_usd"] = None  # JSON has no NaN
-        return data
+        return asdict(self) | {"cost_usd": _json_float(self.cost_usd)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CallRecord:
@@ -125,7 +128,7 @@ class Turn:
             block.get("text", "")
             for message in self.replies
             if message.get("role") == "assistant"
-            for block in _blocks(message)
+            for block in message_blocks(message)
             if block.get("type") == "text"
         ]
         return "\n\n".join(p for p in parts if p)
@@ -164,7 +167,8 @@ class Turn:
         )
 
 
-def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+def message_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A message's content as blocks (a plain string content is one text block)."""
     content = message.get("content")
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
@@ -172,4 +176,5 @@ def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _json_float(value: float) -> float | None:
+    """NaN as None: JSON has no NaN."""
     return None if isinstance(value, float) and math.isnan(value) else value

@@ -474,12 +474,7 @@ class Generator:
                 "results: no search was performed."
             )
             return [
-                {
-                    "type": "server_tool_use",
-                    "id": use_id,
-                    "name": "web_search",
-                    "input": {"query": query},
-                },
+                _server_tool_use(use_id, "web_search", {"query": query}),
                 {"type": "web_search_tool_result", "tool_use_id": use_id, "content": results},
                 {"type": "text", "text": text},
             ]
@@ -488,12 +483,7 @@ class Generator:
             url = m.group(0).rstrip(".,") if m else "https://example.com/"
             page = f"Offline copy of {url}. The simulator does not access the network."
             return [
-                {
-                    "type": "server_tool_use",
-                    "id": use_id,
-                    "name": "web_fetch",
-                    "input": {"url": url},
-                },
+                _server_tool_use(use_id, "web_fetch", {"url": url}),
                 {
                     "type": "web_fetch_tool_result",
                     "tool_use_id": use_id,
@@ -512,12 +502,7 @@ class Generator:
             ]
         code, stdout, rc, stderr = run_code(self.prompt)
         return [
-            {
-                "type": "server_tool_use",
-                "id": use_id,
-                "name": "code_execution",
-                "input": {"code": code},
-            },
+            _server_tool_use(use_id, "code_execution", {"code": code}),
             {
                 "type": "code_execution_tool_result",
                 "tool_use_id": use_id,
@@ -539,3 +524,8 @@ class Generator:
 
 def generate(body: dict, model: ModelInfo, message_id: str) -> Reply:
     return Generator(body, model, message_id).generate()
+
+
+def _server_tool_use(use_id: str, name: str, tool_input: dict[str, Any]) -> dict[str, Any]:
+    """The server_tool_use block that opens each simulated server-tool call."""
+    return {"type": "server_tool_use", "id": use_id, "name": name, "input": tool_input}

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..turn import CallRecord
+from ..turn import CallRecord, message_blocks
 
 _CARD = "border:1px solid #bbb;border-radius:4px;padding:4px 8px;margin:4px 0"
 _ERROR_CARD = "border:1px solid #d33;border-radius:4px;padding:4px 8px;margin:4px 0;color:#a00"
@@ -182,15 +182,6 @@ def _fence(code: str, info: str) -> str:
     lang = re.sub(r"[^\w+.-]", "", info.split()[0]) if info.strip() else ""
     body = code if code.endswith("\n") or not code else code + "\n"
     return f"{ticks}{lang}\n{body}{ticks}\n"
-
-
-def message_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
-    """A message's content as blocks (a plain string content is one text block)."""
-    # Same rule as turn.py's private `_blocks`.
-    content = message.get("content")
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}]
-    return list(content or [])
 
 
 def reply_blocks(replies: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str | None]]:
