@@ -107,7 +107,7 @@ def cpu(run: Callable[[], None]) -> float:
 
 def main() -> None:
     from claude_magic.offline import Simulator
-    from claude_magic.views.base import NullView
+    from claude_magic.protocol import NullView
     from claude_magic.views.live import LiveView
     from claude_magic.views.text import TextView
 

@@ -7,6 +7,7 @@ leaves the chat exactly as it was. Pure logic: no SDK, IPython or widget import.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ class Chat:
 
     name: str
     turns: list[Turn] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    """Held while an exchange of this chat runs: two turns in flight would both send the
+    same history and both commit."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -41,31 +45,39 @@ class Chat:
                 return i
         return None
 
+    def _kept(self, cell_id: str | None) -> tuple[list[Turn], int]:
+        """The turns a cell's commit keeps, and how many it replaces or drops."""
+        index = self.index_of(cell_id)
+        if index is None:
+            return self.turns, 0
+        return self.turns[:index], len(self.turns) - index
+
     def history_for(self, cell_id: str | None) -> tuple[list[dict[str, Any]], int]:
         """The history a cell's request resends, and how many turns its commit would drop.
 
         For a re-run cell that is everything before its own turn; the dropped count
         includes the cell's old turn and every later one.
         """
-        index = self.index_of(cell_id)
-        if index is None:
-            return self.messages, 0
-        kept = self.turns[:index]
-        return [m for turn in kept for m in turn.messages], len(self.turns) - index
+        kept, dropped = self._kept(cell_id)
+        return [m for turn in kept for m in turn.messages], dropped
+
+    def position_for(self, cell_id: str | None) -> int:
+        """Where a cell's commit puts its turn (the turn records it before it is shown)."""
+        return len(self._kept(cell_id)[0])
+
+    def cost_before(self, cell_id: str | None) -> float:
+        """Cost of the turns a cell's commit keeps (its own new turn not included)."""
+        return sum((t.cost_usd for t in self._kept(cell_id)[0]), 0.0)
 
     def commit(self, turn: Turn) -> int:
         """Add a completed turn, replacing its cell's old turn and all after it.
 
         Returns the number of later turns that were dropped (not counting the replaced one).
         """
-        index = self.index_of(turn.cell_id)
-        dropped_later = 0
-        if index is not None:
-            dropped_later = len(self.turns) - index - 1
-            del self.turns[index:]
-        turn.position = len(self.turns)
-        self.turns.append(turn)
-        return dropped_later
+        kept, dropped = self._kept(turn.cell_id)
+        self.turns = [*kept, turn]
+        turn.position = len(kept)
+        return max(dropped - 1, 0)
 
     def replay(self, turn: Turn) -> None:
         """Re-apply a committed turn from its record (restore): at its recorded position."""
@@ -74,6 +86,10 @@ class Chat:
             return
         del self.turns[turn.position :]
         self.turns.append(turn)
+
+    def remove(self, cell_id: str | None) -> None:
+        """Remove one cell's turn and only it (the cell moved to another chat)."""
+        self.turns = [t for t in self.turns if cell_id is None or t.cell_id != cell_id]
 
     def reset(self) -> None:
         self.turns.clear()
@@ -101,6 +117,13 @@ class ChatRegistry:
 
     def names(self) -> list[str]:
         return list(self._chats)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._chats
+
+    def holder(self, cell_id: str) -> Chat | None:
+        """The chat holding a turn asked by `cell_id` (a cell owns one turn in one chat)."""
+        return next((c for c in self._chats.values() if c.index_of(cell_id) is not None), None)
 
     def reset(self, name: str | None = None) -> None:
         """Empty one chat, or every chat when `name` is None."""

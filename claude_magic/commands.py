@@ -166,20 +166,18 @@ def _split_names(text: str) -> list[str]:
     return [n.strip() for n in text.replace(" ", ",").split(",") if n.strip()]
 
 
-def resolve_tools(args: Any, namespace: dict[str, Any], options: RequestOptions) -> list[Any]:
-    """Add --tools and --server-tools to the request options; return the local tools."""
+def resolve_tools(args: Any, namespace: dict[str, Any], options: RequestOptions) -> None:
+    """Put the ToolSet of --tools and --server-tools into the request options."""
     if not args.tools and not args.server_tools:
-        return []
-    from .tools import ToolSpecError, server_tool_specs
-    from .tools import resolve_tools as resolve
+        return
+    from .tools import ToolSpecError, tool_set
 
     try:
-        local = resolve(_split_names(args.tools or ""), namespace)
-        server = server_tool_specs(_split_names(args.server_tools or ""))
+        options.tools = tool_set(
+            _split_names(args.tools or ""), _split_names(args.server_tools or ""), namespace
+        )
     except ToolSpecError as exc:
         raise UsageError(str(exc)) from None
-    options.tools = [tool.schema for tool in local] + server
-    return local
 
 
 def dry_run(

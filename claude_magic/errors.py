@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .models import suggest
+
 KEY_HELP = (
     "Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) in the environment the kernel was "
     "started from, or use the offline simulator: `%%claude --offline`, "
@@ -36,13 +38,6 @@ class TruncatedStream(Exception):
     """A stream that ended without message_stop (a dropped connection)."""
 
 
-def _known_models(limit: int = 6) -> str:
-    from .offline.catalog import DEFAULT_MODEL, MODELS
-
-    active = [m for m, info in MODELS.items() if info.lifecycle == "active" and m != DEFAULT_MODEL]
-    return ", ".join([DEFAULT_MODEL, *active][:limit])
-
-
 def explain(exc: BaseException, *, model: str, offline: bool) -> str:
     """A one-paragraph explanation of why an API call failed and what to do next."""
     name = type(exc).__name__
@@ -61,10 +56,15 @@ def explain(exc: BaseException, *, model: str, offline: bool) -> str:
     if name == "PermissionDeniedError" or status == 403:
         return f"Permission denied by {where}: {api_message}"
     if name == "NotFoundError" or status == 404:
+        if str(api_message).startswith("model:"):  # the API's 404 for an unknown model
+            return (
+                f"Unknown model {model!r}: {where} has no such model. "
+                f"Valid ids include: {suggest()}. "
+                "Use -m MODEL or `%config ClaudeMagics.model = '...'`."
+            )
         return (
-            f"Unknown model {model!r}: {where} has no such model. "
-            f"Valid ids include: {_known_models()}. "
-            "Use -m MODEL or `%config ClaudeMagics.model = '...'`."
+            f"Not found (404) at {where}: {api_message}. If ANTHROPIC_BASE_URL is set, check "
+            "that it points at the API (or a proxy that serves /v1/messages)."
         )
     if name in ("BadRequestError", "UnprocessableEntityError") or status in (400, 422):
         return f"{where.capitalize()} rejected the request: {api_message}"

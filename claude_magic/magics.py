@@ -21,7 +21,7 @@ from .attachments import AttachmentError, attachment_block
 from .backend import resolve_backend, token_rate_from_env
 from .exchange import DEFAULT_MAX_ITERATIONS, Exchange
 from .interpolate import InterpolationError, interpolate
-from .offline.catalog import DEFAULT_MODEL
+from .models import DEFAULT_MODEL
 from .request import CACHE_TTLS, EFFORTS, RequestOptions, user_message
 from .session import current
 
@@ -205,7 +205,7 @@ class ClaudeMagics(Magics):
             raise UsageError(str(exc)) from None
         if not text.strip() and not attachments:
             raise UsageError("Nothing to send: the cell is empty (and nothing is attached).")
-        local_tools = commands.resolve_tools(args, namespace, options)
+        commands.resolve_tools(args, namespace, options)
         backend = self._backend(args)
         session = current()
         chat = session.chats.get(args.chat)
@@ -224,11 +224,11 @@ class ClaudeMagics(Magics):
             offline=backend == "offline",
             cell_id=cell_id,
             execution_count=self.shell.execution_count,
-            tools=local_tools,
             max_iterations=self._max_iterations(args),
             on_call=session.record_call,
             stream=not args.no_stream,
             fresh=args.new,
+            chats=session.chats,
         )
         exchange.run()
         if args.out:

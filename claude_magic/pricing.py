@@ -1,29 +1,37 @@
-"""A dated price table, so the ledger can put a dollar figure on every API call.
+"""Cost arithmetic over the model table's dated prices: a dollar figure on every API call.
 
-Prices go stale: the table carries its date (`PRICES_AS_OF`) and sources (`PRICES_SOURCE`),
-users can override a model with `set_price`, and an unknown model costs `nan` (with one
-warning) instead of breaking a notebook. Pure data: no SDK, IPython or widget import.
+The prices themselves live in `models.py` with their date (`PRICES_AS_OF`) and sources
+(`PRICES_SOURCE`); users can override a model with `set_price`, and an unknown model costs
+`nan` (with one warning) instead of breaking a notebook. No SDK, IPython or widget import.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
+from .models import MODELS, PRICES_AS_OF, PRICES_SOURCE, ModelPrice, lookup
 from .turn import cache_creation_split
 
-PRICES_AS_OF = "2026-11-22"
-PRICES_SOURCE = (
-    "Anthropic 'Pricing' (platform.claude.com/docs/en/about-claude/pricing), the per-model "
-    "pages (platform.claude.com/docs/en/models/<id>/overview) and 'Prompt caching' "
-    "(platform.claude.com/docs/en/build-with-claude/prompt-caching, scrape of 2026-09-26), "
-    "as collected in api-notes.md §4 on 2026-11-22. Fable/Mythos 5.2 and part of the Haiku "
-    "5.5 >100K tier are third-party figures (apidog, kurofune/claudit v1.9.2)."
-)
+__all__ = [
+    "BATCH_DISCOUNT",
+    "PRICES",
+    "PRICES_AS_OF",
+    "PRICES_SOURCE",
+    "ModelPrice",
+    "UnknownModelPriceWarning",
+    "cache_savings_usd",
+    "cost_usd",
+    "estimate_input_cost_usd",
+    "get_price",
+    "price_table",
+    "reset_prices",
+    "set_price",
+]
+
 LONG_PROMPT_TOKENS = 100_000
 """Haiku 5.5 bills the whole request at its `long_prompt` rates above this prompt length."""
 WEB_SEARCH_USD_PER_REQUEST = 10.0 / 1000
@@ -34,68 +42,18 @@ class UnknownModelPriceWarning(UserWarning):
     """A model has no price: its cost is reported as nan."""
 
 
-@dataclass(frozen=True)
-class ModelPrice:
-    """USD per million tokens for one model."""
-
-    input: float
-    output: float
-    cache_write_5m: float
-    cache_write_1h: float
-    cache_read: float
-    source: str = "official"
-    """"official", "third-party" (not on an Anthropic page) or "override" (`set_price`)."""
-    long_prompt: ModelPrice | None = None
-    """Rates for the whole request when the prompt exceeds LONG_PROMPT_TOKENS."""
-
-
-def _price(inp: float, out: float, read_x: float = 0.1, **kw: Any) -> ModelPrice:
-    """A price with the standard cache multipliers: write 1.25× (5m) / 2× (1h) input."""
-    return ModelPrice(inp, out, inp * 1.25, inp * 2, round(inp * read_x, 6), **kw)
-
-
-_FABLE_5_1 = _price(10, 50, read_x=0.025)
-_FABLE_5 = ModelPrice(10, 50, 12.5, 20, 1.0)  # read 1.00 as listed on the pricing page
-_OPUS_5 = _price(5, 25)
-_SONNET_5 = _price(2, 10)
-_SONNET_4 = _price(3, 15)
-_THIRD_PARTY_5_2 = _price(8, 40, source="third-party")
-
-PRICES: dict[str, ModelPrice] = {
-    "claude-fable-5-2": _THIRD_PARTY_5_2,
-    "claude-mythos-5-2": _THIRD_PARTY_5_2,
-    "claude-fable-5-1": _FABLE_5_1,
-    "claude-mythos-5-1": _FABLE_5_1,
-    "claude-fable-5": _FABLE_5,
-    "claude-mythos-5": _FABLE_5,
-    "claude-opus-5-5": _price(4, 20, read_x=0.05),
-    "claude-opus-5": _OPUS_5,
-    "claude-opus-4-8": _OPUS_5,
-    "claude-opus-4-7": _OPUS_5,
-    "claude-opus-4-6": _OPUS_5,
-    "claude-opus-4-5": _OPUS_5,
-    # Model page says read 0.20; trackers report 0.10 from 2026-10-07 (not confirmed).
-    "claude-sonnet-5-5": _SONNET_5,
-    "claude-sonnet-5": _SONNET_5,
-    # 1h write, >100K read (and >100K 1h write) are third-party figures.
-    "claude-haiku-5-5": ModelPrice(
-        0.10, 0.50, 0.125, 0.20, 0.01, long_prompt=ModelPrice(0.50, 2.50, 0.625, 1.00, 0.05)
-    ),
-    "claude-haiku-4-5": _price(1, 5),
-    "claude-sonnet-4-6": _SONNET_4,
-    "claude-sonnet-4-5": _SONNET_4,
-}
-
+PRICES: dict[str, ModelPrice] = {m.id: m.price for m in MODELS.values() if m.price}
+"""The dated prices of the model table, by id (a view of `models.MODELS`)."""
 _active: dict[str, ModelPrice] = dict(PRICES)
 _warned: set[str] = set()
-_DATE_SUFFIX = re.compile(r"-\d{8}$")
 
 
 def get_price(model: str) -> ModelPrice | None:
-    """The price of a model id, a dated id ("...-20261001") falling back to its base id."""
+    """The price of a model id (an alias or a dated snapshot id counts as its model)."""
     price = _active.get(model)
     if price is None:
-        price = _active.get(_DATE_SUFFIX.sub("", model))
+        known = lookup(model)
+        price = _active.get(known.id) if known else None
     if price is None and model not in _warned:
         _warned.add(model)
         warnings.warn(

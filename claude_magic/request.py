@@ -12,6 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from .tools import ToolSet
+
 CACHE_TTLS = ("5m", "1h")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
@@ -28,7 +30,8 @@ class RequestOptions:
     prefill: str | None = None
     cache_ttl: str | None = "5m"
     """Top-level automatic caching TTL ("5m" or "1h"), or None for no caching."""
-    tools: list[dict[str, Any]] = field(default_factory=list)
+    tools: ToolSet = field(default_factory=ToolSet)
+    """Local tools (schema + callable) and server tools this cell offers."""
 
 
 def user_message(text: str, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -79,7 +82,7 @@ def build_request(
     if options.stop_sequences:
         request["stop_sequences"] = list(options.stop_sequences)
     if options.tools:
-        request["tools"] = copy.deepcopy(options.tools)
+        request["tools"] = copy.deepcopy(options.tools.params())
     if options.cache_ttl:
         request["cache_control"] = {"type": "ephemeral", "ttl": options.cache_ttl}
     return request

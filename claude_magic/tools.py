@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .attachments import is_pil_image, pil_png, sniff_media_type
-from .views.base import ToolOutcome
+from .protocol import ToolOutcome
 
 __all__ = [
     "LocalTool",
+    "ToolSet",
     "ToolSpecError",
     "describe",
     "resolve_tools",
@@ -36,6 +37,7 @@ __all__ = [
     "server_tool_specs",
     "to_tool_result_content",
     "tool_result_block",
+    "tool_set",
 ]
 
 FIELD_MAX = 4096
@@ -71,6 +73,31 @@ class LocalTool:
     sdk_tool: Any = field(default=None, repr=False)
     """The SDK's `BetaFunctionTool`, kept for its pydantic validation."""
     _validator: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ToolSet:
+    """The tools one cell offers: local Python tools (schema and callable together) and
+    server tools (definitions only; the API runs them)."""
+
+    local: tuple[LocalTool, ...] = ()
+    server: tuple[dict[str, Any], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.local or self.server)
+
+    def params(self) -> list[dict[str, Any]]:
+        """The request's `tools` list."""
+        return [dict(t.schema) for t in self.local] + [dict(s) for s in self.server]
+
+    def run(self, tool_uses: Sequence[Mapping[str, Any]]) -> Iterator[ToolOutcome]:
+        """Run a response's tool_use blocks with these tools (see `run_tool_uses`)."""
+        return run_tool_uses(self.local, tool_uses)
+
+
+def tool_set(local: Iterable[str], server: Iterable[str], namespace: Mapping[str, Any]) -> ToolSet:
+    """The ToolSet for `--tools` and `--server-tools` names (ToolSpecError if one is wrong)."""
+    return ToolSet(tuple(resolve_tools(local, namespace)), tuple(server_tool_specs(server)))
 
 
 # ---------------------------------------------------------------------------- resolving names

@@ -69,7 +69,7 @@ def test_rerun_rewinds_instead_of_duplicating(kernel):
         assert kernel.run(f"%%claude\n{text}", cell_id=cell_id).error is None
     rerun = kernel.run("%%claude\ntwo, edited", cell_id="b")
     assert rerun.error is None, rerun.error_text
-    assert "1 later turn(s) of chat 'default' will be dropped" in rerun.stdout
+    assert "1 later turn of chat 'default' will be dropped" in rerun.stdout
     history = messages(kernel)
     assert [texts(m)[0] for m in history if m["role"] == "user"] == ["one\n", "two, edited\n"]
     assert kernel.value("[t.cell_id for t in claude_magic.get_chat().turns]") == ["a", "b"]

@@ -29,8 +29,13 @@ def client(clock) -> anthropic.Anthropic:
 
 
 def ask(client, system, question="Q?", model="claude-sonnet-5-5", **kw):
-    return client.messages.create(model=model, max_tokens=500, system=system,
-                                  messages=[{"role": "user", "content": question}], **kw)
+    return client.messages.create(
+        model=model,
+        max_tokens=500,
+        system=system,
+        messages=[{"role": "user", "content": question}],
+        **kw,
+    )
 
 
 def cached_system(ttl=None, text=LONG):
@@ -46,8 +51,10 @@ def test_second_call_reads_the_cache(client):
     assert second.cache_read_input_tokens == first.cache_creation_input_tokens
     assert second.cache_creation_input_tokens == 0
     counted = client.messages.count_tokens(
-        model="claude-sonnet-5-5", system=cached_system(),
-        messages=[{"role": "user", "content": "another question"}]).input_tokens
+        model="claude-sonnet-5-5",
+        system=cached_system(),
+        messages=[{"role": "user", "content": "another question"}],
+    ).input_tokens
     assert counted == second.input_tokens + second.cache_read_input_tokens
     assert second.input_tokens < 20
 
@@ -78,35 +85,42 @@ def test_ttl_expiry_and_refresh(client, clock):
 
 
 def test_one_hour_ttl_and_split(client, clock):
-    tools = [{"name": "lookup", "description": "d " * 3000,
-              "input_schema": {"type": "object", "properties": {}},
-              "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
+    tools = [
+        {
+            "name": "lookup",
+            "description": "d " * 3000,
+            "input_schema": {"type": "object", "properties": {}},
+            "cache_control": {"type": "ephemeral", "ttl": "1h"},
+        }
+    ]
     first = ask(client, cached_system(), tools=tools).usage
     assert first.cache_creation.ephemeral_1h_input_tokens > 1000
     assert first.cache_creation.ephemeral_5m_input_tokens > 1000
     clock.now += 1800
     later = ask(client, cached_system(), tools=tools).usage
     assert later.cache_read_input_tokens == first.cache_creation.ephemeral_1h_input_tokens
-    assert later.cache_creation.ephemeral_5m_input_tokens == \
-        first.cache_creation.ephemeral_5m_input_tokens
+    assert (
+        later.cache_creation.ephemeral_5m_input_tokens
+        == first.cache_creation.ephemeral_5m_input_tokens
+    )
 
 
 def test_top_level_cache_control_caches_the_conversation(client):
     msgs = [{"role": "user", "content": LONG}]
-    kw = dict(model="claude-sonnet-5-5", max_tokens=500,
-              cache_control={"type": "ephemeral"})
+    kw = dict(model="claude-sonnet-5-5", max_tokens=500, cache_control={"type": "ephemeral"})
     first = client.messages.create(messages=msgs, **kw)
     assert first.usage.cache_creation_input_tokens > 1000
-    grown = [*msgs, {"role": "assistant", "content": "ok"},
-             {"role": "user", "content": "and more"}]
+    grown = [*msgs, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "and more"}]
     second = client.messages.create(messages=grown, **kw)
     assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
     assert second.usage.cache_creation_input_tokens > 0
 
 
 def test_more_than_four_breakpoints_is_400(client):
-    blocks = [{"type": "text", "text": f"part {i}", "cache_control": {"type": "ephemeral"}}
-              for i in range(5)]
+    blocks = [
+        {"type": "text", "text": f"part {i}", "cache_control": {"type": "ephemeral"}}
+        for i in range(5)
+    ]
     with pytest.raises(anthropic.BadRequestError) as err:
         ask(client, blocks)
     assert "maximum of 4 blocks with cache_control" in err.value.api_message

@@ -35,29 +35,57 @@ def error_of(call, exc_class=anthropic.BadRequestError):
     return err
 
 
-@pytest.mark.parametrize(("kwargs", "needle"), [
-    ({"max_tokens": 0}, "max_tokens: Input should be greater than or equal to 1"),
-    ({"max_tokens": 200_000, "timeout": 30}, "maximum allowed number of output tokens"),
-    ({"messages": []}, "at least one message"),
-    ({"messages": [{"role": "robot", "content": "x"}]}, "messages.0.role"),
-    ({"messages": [{"role": "user", "content": [{"type": "bogus"}]}]},
-     "Input tag 'bogus'"),
-    ({"messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}]},
-     "text content blocks must be non-empty"),
-    ({"messages": [*user(), {"role": "assistant", "content": "Sure"}]},
-     "does not support assistant message prefill"),
-    ({"messages": [{"role": "user", "content": [
-        {"type": "tool_result", "tool_use_id": "toolu_nope", "content": "x"}]}]},
-     "unexpected `tool_use_id`"),
-    ({"thinking": {"type": "disabled"}, "model": "claude-opus-5-5"},
-     '"thinking.type.disabled" is not supported for this model'),
-    ({"thinking": {"type": "enabled", "budget_tokens": 500}, "model": "claude-haiku-4-5"},
-     "budget_tokens: Input should be greater than or equal to 1024"),
-    ({"thinking": {"type": "enabled", "budget_tokens": 2000}, "model": "claude-haiku-4-5",
-      "max_tokens": 2000}, "`max_tokens` must be greater than `thinking.budget_tokens`"),
-    ({"thinking": {"type": "enabled", "budget_tokens": 2000}},
-     '"thinking.type.enabled" is not supported for this model'),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"max_tokens": 0}, "max_tokens: Input should be greater than or equal to 1"),
+        ({"max_tokens": 200_000, "timeout": 30}, "maximum allowed number of output tokens"),
+        ({"messages": []}, "at least one message"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "messages.0.role"),
+        ({"messages": [{"role": "user", "content": [{"type": "bogus"}]}]}, "Input tag 'bogus'"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}]},
+            "text content blocks must be non-empty",
+        ),
+        (
+            {"messages": [*user(), {"role": "assistant", "content": "Sure"}]},
+            "does not support assistant message prefill",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "tool_result", "tool_use_id": "toolu_nope", "content": "x"}
+                        ],
+                    }
+                ]
+            },
+            "unexpected `tool_use_id`",
+        ),
+        (
+            {"thinking": {"type": "disabled"}, "model": "claude-opus-5-5"},
+            '"thinking.type.disabled" is not supported for this model',
+        ),
+        (
+            {"thinking": {"type": "enabled", "budget_tokens": 500}, "model": "claude-haiku-4-5"},
+            "budget_tokens: Input should be greater than or equal to 1024",
+        ),
+        (
+            {
+                "thinking": {"type": "enabled", "budget_tokens": 2000},
+                "model": "claude-haiku-4-5",
+                "max_tokens": 2000,
+            },
+            "`max_tokens` must be greater than `thinking.budget_tokens`",
+        ),
+        (
+            {"thinking": {"type": "enabled", "budget_tokens": 2000}},
+            '"thinking.type.enabled" is not supported for this model',
+        ),
+    ],
+)
 def test_invalid_requests(client, kwargs, needle):
     params = {"model": MODEL, "max_tokens": 1000, "messages": user(), **kwargs}
     err = error_of(lambda: client.messages.create(**params))
@@ -66,35 +94,44 @@ def test_invalid_requests(client, kwargs, needle):
 
 
 def test_missing_fields_via_extra_body(client):
-    for missing, needle in [("model", "model: Field required"),
-                            ("max_tokens", "max_tokens: Field required"),
-                            ("messages", "messages: Field required")]:
+    for missing, needle in [
+        ("model", "model: Field required"),
+        ("max_tokens", "max_tokens: Field required"),
+        ("messages", "messages: Field required"),
+    ]:
         body = {"model": MODEL, "max_tokens": 10, "messages": user()}
         del body[missing]
-        err = error_of(lambda body=body: client.post("/v1/messages", body=body,
-                                                     cast_to=object))
+        err = error_of(lambda body=body: client.post("/v1/messages", body=body, cast_to=object))
         assert err.api_message == needle
 
 
 def test_unknown_model_is_404(client):
-    err = error_of(lambda: client.messages.create(model="claude-xyz", max_tokens=10,
-                                                  messages=user()), anthropic.NotFoundError)
+    err = error_of(
+        lambda: client.messages.create(model="claude-xyz", max_tokens=10, messages=user()),
+        anthropic.NotFoundError,
+    )
     assert err.status_code == 404 and err.type == "not_found_error"
     assert err.api_message == "model: claude-xyz"
 
 
 def test_missing_auth_is_401(sim):
     raw = httpx2.Client(transport=sim.transport(), base_url=sim.base_url)
-    resp = raw.post("/v1/messages", json={"model": MODEL, "max_tokens": 5, "messages": user()},
-                    headers={"anthropic-version": "2023-06-01"})
+    resp = raw.post(
+        "/v1/messages",
+        json={"model": MODEL, "max_tokens": 5, "messages": user()},
+        headers={"anthropic-version": "2023-06-01"},
+    )
     assert resp.status_code == 401
     assert resp.json()["error"]["type"] == "authentication_error"
     assert resp.headers["request-id"] == resp.json()["request_id"]
 
 
 def test_invalid_json_too_large_and_unknown_routes(sim):
-    raw = httpx2.Client(transport=sim.transport(), base_url=sim.base_url,
-                        headers={"x-api-key": "k", "anthropic-version": "2023-06-01"})
+    raw = httpx2.Client(
+        transport=sim.transport(),
+        base_url=sim.base_url,
+        headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+    )
     bad = raw.post("/v1/messages", content=b"{not json")
     assert bad.status_code == 400 and "parsing the body" in bad.json()["error"]["message"]
     sim.max_request_bytes = 1000
@@ -107,12 +144,16 @@ def test_invalid_json_too_large_and_unknown_routes(sim):
 
 def test_temperature_depends_on_api_version(sim):
     client = sim.client(max_retries=0)
-    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=10, messages=user(),
-                                                  extra_body={"temperature": 0.5}))
+    err = error_of(
+        lambda: client.messages.create(
+            model=MODEL, max_tokens=10, messages=user(), extra_body={"temperature": 0.5}
+        )
+    )
     assert "temperature" in err.api_message
     old = sim.client(max_retries=0, default_headers={"anthropic-version": "2023-06-01"})
-    msg = old.messages.create(model=MODEL, max_tokens=100, messages=user(),
-                              extra_body={"temperature": 0.5, "top_k": 5})
+    msg = old.messages.create(
+        model=MODEL, max_tokens=100, messages=user(), extra_body={"temperature": 0.5, "top_k": 5}
+    )
     assert msg.stop_reason in ("end_turn", "max_tokens")
     assert sim.requests[-1].headers["anthropic-version"] == "2023-06-01"
 
@@ -124,21 +165,25 @@ def test_unexpected_exception_is_500_json(sim, client, monkeypatch):
         raise RuntimeError("kaput")
 
     monkeypatch.setattr(simmod, "generate", boom)
-    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=10, messages=user()),
-                   anthropic.InternalServerError)
+    err = error_of(
+        lambda: client.messages.create(model=MODEL, max_tokens=10, messages=user()),
+        anthropic.InternalServerError,
+    )
     assert err.status_code == 500 and err.type == "api_error"
     assert isinstance(sim.last_exception, RuntimeError)
 
 
-@pytest.mark.parametrize(("status", "cls", "etype"), [
-    (429, anthropic.RateLimitError, "rate_limit_error"),
-    (529, anthropic.OverloadedError, "overloaded_error"),
-    (500, anthropic.InternalServerError, "api_error"),
-])
+@pytest.mark.parametrize(
+    ("status", "cls", "etype"),
+    [
+        (429, anthropic.RateLimitError, "rate_limit_error"),
+        (529, anthropic.OverloadedError, "overloaded_error"),
+        (500, anthropic.InternalServerError, "api_error"),
+    ],
+)
 def test_fail_next_without_retries(sim, client, status, cls, etype):
     sim.fail_next(status=status, retry_after=7)
-    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=10,
-                                                  messages=user()), cls)
+    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=10, messages=user()), cls)
     assert err.status_code == status and err.type == etype
     assert err.response.headers["retry-after"] == "7"
     assert client.messages.create(model=MODEL, max_tokens=10, messages=user()).id

@@ -38,23 +38,30 @@ def test_loopback_streaming_and_count_tokens(server, remote):
 
 def test_loopback_errors_and_drop(server, remote):
     with pytest.raises(anthropic.NotFoundError):
-        remote.messages.create(model="claude-nope", max_tokens=5,
-                               messages=[{"role": "user", "content": "x"}])
+        remote.messages.create(
+            model="claude-nope", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        )
     server.simulator.fail_next(status=429, retry_after=3)
     with pytest.raises(anthropic.RateLimitError) as err:
-        remote.messages.create(model="claude-sonnet-5-5", max_tokens=5,
-                               messages=[{"role": "user", "content": "x"}])
+        remote.messages.create(
+            model="claude-sonnet-5-5", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        )
     assert err.value.response.headers["retry-after"] == "3"
     server.simulator.drop_after(3)
     with pytest.raises(httpx2.RemoteProtocolError):
-        with remote.messages.stream(model="claude-sonnet-5-5", max_tokens=500,
-                                    messages=[{"role": "user", "content": "x"}]) as s:
+        with remote.messages.stream(
+            model="claude-sonnet-5-5", max_tokens=500, messages=[{"role": "user", "content": "x"}]
+        ) as s:
             list(s)
 
 
 def test_raw_sse_over_http(server):
-    body = {"model": "claude-haiku-4-5", "max_tokens": 200, "stream": True,
-            "messages": [{"role": "user", "content": "raw"}]}
+    body = {
+        "model": "claude-haiku-4-5",
+        "max_tokens": 200,
+        "stream": True,
+        "messages": [{"role": "user", "content": "raw"}],
+    }
     headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
     resp = httpx2.post(f"{server.url}/v1/messages", json=body, headers=headers)
     assert resp.status_code == 200
@@ -84,22 +91,27 @@ def test_models_list_pagination_and_retrieve(remote):
 
 def _sdk_stream(body: bytes):
     def handler(request):
-        return httpx2.Response(200, content=body,
-                               headers={"content-type": "text/event-stream"})
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
 
-    client = anthropic.Anthropic(api_key="k", base_url="https://mock.invalid",
-                                 http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
-    with client.messages.stream(model="claude-opus-5-5", max_tokens=100,
-                                messages=[{"role": "user", "content": "x"}]) as stream:
+    client = anthropic.Anthropic(
+        api_key="k",
+        base_url="https://mock.invalid",
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    with client.messages.stream(
+        model="claude-opus-5-5", max_tokens=100, messages=[{"role": "user", "content": "x"}]
+    ) as stream:
         events = [e.type for e in stream]
         return events, stream.get_final_message()
 
 
 def _raw_sse(sim: Simulator, **kw) -> bytes:
-    raw = httpx2.Client(transport=sim.transport(), base_url=sim.base_url,
-                        headers={"x-api-key": "k", "anthropic-version": "2026-10-21"})
-    body = {"max_tokens": 100, "stream": True, "messages": [{"role": "user", "content": "x"}],
-            **kw}
+    raw = httpx2.Client(
+        transport=sim.transport(),
+        base_url=sim.base_url,
+        headers={"x-api-key": "k", "anthropic-version": "2026-10-21"},
+    )
+    body = {"max_tokens": 100, "stream": True, "messages": [{"role": "user", "content": "x"}], **kw}
     return raw.post("/v1/messages", json=body).content
 
 
@@ -126,7 +138,7 @@ def test_thinking_fragment_matches_sample_shape():
     ours = _raw_sse(Simulator(), model="claude-opus-5-5").decode()
     our_lines = [ln for ln in ours.splitlines() if ln.startswith("event: ")]
     our_lines = [ln for ln in our_lines if ln != "event: ping"]
-    assert our_lines[1: 1 + len(sample_lines)] == sample_lines
+    assert our_lines[1 : 1 + len(sample_lines)] == sample_lines
     assert '"thinking_delta", "thinking": ""' in ours and "signature_delta" in ours
 
 
@@ -147,8 +159,9 @@ def test_token_rate_paces_the_stream():
     sim.script("word " * 200)  # 250 tokens -> ~0.125 s
     client = sim.client()
     start = time.perf_counter()
-    with client.messages.stream(model="claude-haiku-4-5", max_tokens=1000,
-                                messages=[{"role": "user", "content": "x"}]) as stream:
+    with client.messages.stream(
+        model="claude-haiku-4-5", max_tokens=1000, messages=[{"role": "user", "content": "x"}]
+    ) as stream:
         first = next(iter(stream.text_stream))
         first_at = time.perf_counter() - start
         stream.get_final_message()

@@ -11,6 +11,7 @@ from typing import Literal
 import pydantic
 import pytest
 
+from claude_magic.protocol import ToolOutcome
 from claude_magic.tools import (
     LocalTool,
     ToolSpecError,
@@ -22,7 +23,6 @@ from claude_magic.tools import (
     to_tool_result_content,
     tool_result_block,
 )
-from claude_magic.views.base import ToolOutcome
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16

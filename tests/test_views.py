@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from claude_magic.protocol import ExchangeInfo, ToolOutcome
 from claude_magic.turn import TURN_MIME, CallRecord, Turn
 from claude_magic.views import make_view, render
-from claude_magic.views.base import ExchangeInfo, ToolOutcome
 from claude_magic.views.static import failed_bundle, static_bundle
 from claude_magic.views.text import TextView
-from tests.views_helpers import SSE, stream_events
+from tests.views_helpers import SSE, feed, started_feed, stream_events
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))"
 
@@ -139,14 +139,13 @@ def test_text_view_prints_stream_tools_and_footer(capsys: pytest.CaptureFixture[
     events = stream_events(rich_sse())
     view = TextView()
     view.begin(ExchangeInfo(chat="x", model="m", offline=True, dropped_turns=2))
-    for event in events:
-        view.on_event(event)
-    view.on_call_end(call())
-    view.on_tool_result(ToolOutcome("toolu_2", "calc", {}, "oops", True, 0.1))
+    feed(view, events)
+    view.call_end(call())
+    view.tool_result(ToolOutcome("toolu_2", "calc", {}, "oops", True, 0.1))
     view.finish(turn_of(events), running_cost=1.0)
     out = capsys.readouterr().out
     assert out.startswith(
-        "(re-run: replaces this cell's earlier turn; 2 later turn(s) of chat 'x' will be dropped)\n"
+        "(re-run: replaces this cell's earlier turn; 2 later turns of chat 'x' will be dropped)\n"
     )
     assert "[thinking]\n│ Let me think <b>hard</b>\n" in out
     assert "Hello **world** <script>" in out  # a terminal runs no HTML
@@ -159,8 +158,7 @@ def test_text_view_prints_stream_tools_and_footer(capsys: pytest.CaptureFixture[
 def test_text_view_hidden_thinking_and_fail(capsys: pytest.CaptureFixture[str]) -> None:
     view = TextView()
     view.begin(ExchangeInfo(chat="x", model="m", offline=False))
-    for event in stream_events(SSE().thinking("").text("partial")):
-        view.on_event(event)
+    feed(view, stream_events(SSE().thinking("").text("partial")))
     view.fail("interrupted — the reply above is incomplete", Turn("x", None, {}))
     out = capsys.readouterr().out
     assert "thinking hidden (display: omitted)" in out
@@ -185,7 +183,7 @@ def test_text_view_never_imports_ipywidgets() -> None:
 def test_static_bundle_has_four_mimetypes_and_round_trips() -> None:
     events = stream_events(rich_sse())
     turn = turn_of(events)
-    bundle = static_bundle(turn, offline=True, running_cost=0.2, note="(re-run: dropped 1)")
+    bundle = static_bundle(turn, offline=True, running_cost=0.2, notes=["(re-run: dropped 1)"])
     assert set(bundle) == {"text/plain", "text/markdown", "text/html", TURN_MIME}
     assert Turn.from_record(json.loads(json.dumps(bundle[TURN_MIME]))) == turn
     for mime in ("text/html", "text/markdown"):
@@ -249,8 +247,7 @@ def test_offline_simulator_events_drive_the_text_view(capsys: pytest.CaptureFixt
     view.begin(ExchangeInfo(chat="x", model="m", offline=True))
     messages = [{"role": "user", "content": "hi"}]
     with client.messages.stream(model="claude-sonnet-5-5", max_tokens=1000, messages=messages) as s:
-        for event in s:
-            view.on_event(event)
+        feed(view, s)
     assert "Hello from the simulator" in capsys.readouterr().out
 
 
@@ -305,11 +302,10 @@ def _no_stream_exchange(view: Any, **kwargs: Any) -> Any:
     from claude_magic.exchange import Exchange
     from claude_magic.offline import Simulator
     from claude_magic.request import RequestOptions, user_message
-    from claude_magic.tools import resolve_tools
+    from claude_magic.tools import tool_set
 
-    tools = resolve_tools(["add"], {"add": _add})
     options = RequestOptions(
-        model="claude-sonnet-4-6", max_tokens=1000, tools=[t.schema for t in tools]
+        model="claude-sonnet-4-6", max_tokens=1000, tools=tool_set(["add"], [], {"add": _add})
     )
     return Exchange(
         client=Simulator().client(),
@@ -318,7 +314,6 @@ def _no_stream_exchange(view: Any, **kwargs: Any) -> Any:
         options=options,
         view=view,
         offline=True,
-        tools=tools,
         stream=False,
         **kwargs,
     )
@@ -360,11 +355,12 @@ def test_text_view_shows_the_prefill_before_the_first_text(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     view = TextView()
-    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="Hello "))
-    for event in stream_events(SSE(stop_reason="tool_use").text("world", ".").tool_use("t", {})):
-        view.on_event(event)
-    for event in stream_events(SSE().text("Second call.")):  # a later call: no prefill
-        view.on_event(event)
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False))
+    first = SSE(stop_reason="tool_use").text("world", ".").tool_use("t", {})
+    feeder = feed(view, stream_events(first), prefill="Hello ")
+    feeder.start_call()  # a later call: no prefill
+    for event in stream_events(SSE().text("Second call.")):
+        feeder.event(event)
     out = capsys.readouterr().out
     assert out.startswith("Hello world.\n[tool_use t]")
     assert out.count("Hello") == 1 and "Second call." in out
@@ -372,10 +368,9 @@ def test_text_view_shows_the_prefill_before_the_first_text(
 
 def test_text_view_prefill_of_a_first_call_without_text(capsys: pytest.CaptureFixture[str]):
     view = TextView()
-    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="{"))
-    for event in stream_events(SSE(stop_reason="tool_use").tool_use("t", {})):
-        view.on_event(event)
-    assert capsys.readouterr().out.endswith("[tool_use t] {}\n{\n")
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False))
+    feed(view, stream_events(SSE(stop_reason="tool_use").tool_use("t", {})), prefill="{")
+    assert capsys.readouterr().out.endswith("[tool_use t] {}\n{")
 
 
 IMAGE = (
@@ -446,10 +441,11 @@ def test_text_view_flushes_on_a_clock_not_per_delta() -> None:
     chunks = ["tok "] * 1000
     events = stream_events(SSE().text(*chunks))
     flushed_at: list[int] = []
+    feeder = started_feed(view)
     for event in events:
         if event.type == "content_block_delta":
             clock.now += 0.001  # 1000 deltas/s
-        view.on_event(event)
+        feeder.event(event)
         if event.type == "content_block_delta" and not flushed_at:
             flushed_at.append(out.flushes)
     assert flushed_at == [1]  # the first token shows at once
@@ -464,8 +460,9 @@ def test_text_view_flushes_lines_and_block_ends_at_once() -> None:
     out = CountingStream()
     view = TextView(out, clock=FakeClock())  # the clock never advances
     flushes = {}
+    feeder = started_feed(view)
     for event in stream_events(SSE().text("a", "b\n", "c", "d").tool_use("t", {})):
-        view.on_event(event)
+        feeder.event(event)
         if event.type == "content_block_delta" and event.delta.type == "text_delta":
             flushes[event.delta.text] = out.flushes
         elif event.type == "content_block_stop" and event.content_block.type == "text":
@@ -476,14 +473,17 @@ def test_text_view_flushes_lines_and_block_ends_at_once() -> None:
 
 
 def test_rerun_note_says_what_will_happen() -> None:
-    assert render.dropped_note(0, "x") is None
-    before = render.dropped_note(3, "tutor")
-    assert before == (
-        "(re-run: replaces this cell's earlier turn; 3 later turn(s) of chat 'tutor' "
+    assert render.begin_notes(ExchangeInfo(chat="x", model="m", offline=False)) == []
+    info = ExchangeInfo(chat="tutor", model="m", offline=False, dropped_turns=3)
+    assert render.begin_notes(info) == [
+        "(re-run: replaces this cell's earlier turn; 3 later turns of chat 'tutor' "
         "will be dropped)"
-    )
-    after = render.dropped_note(3, "tutor", committed=True)
-    assert after is not None and "dropped 3 later turn(s) of chat 'tutor'" in after
+    ]
+    (after,) = render.final_notes(info)
+    assert "dropped 3 later turns of chat 'tutor'" in after
+    one = ExchangeInfo(chat="t", model="m", offline=False, dropped_turns=1, moved_from="old")
+    assert "1 later turn of chat 't'" in render.begin_notes(one)[1]
+    assert "moved from chat 'old'" in render.final_notes(one)[0]
 
 
 def test_reply_blocks_names_tool_results() -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from claude_magic.protocol import ExchangeInfo, ToolOutcome
 from claude_magic.turn import TURN_MIME, Turn
-from claude_magic.views.base import ExchangeInfo, ToolOutcome
 from claude_magic.views.live import LiveView
 from tests.test_views import XSS, assert_inert, call, rich_sse, turn_of
-from tests.views_helpers import SSE, CommLog, record_comms, stream_events
+from tests.views_helpers import SSE, CommLog, feed, record_comms, started_feed, stream_events
 
 pytest.importorskip("ipywidgets")
 
@@ -51,11 +51,20 @@ def displayed(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return shown
 
 
-def run(view: LiveView, events: list[Any], clock: FakeClock | None = None, step: float = 0.0):
+def run(
+    view: LiveView,
+    events: list[Any],
+    clock: FakeClock | None = None,
+    step: float = 0.0,
+    feeder: Any = None,
+) -> Any:
+    """Feed one call's events (or, with `feeder`, more of the same call) as the exchange does."""
+    feeder = feeder or started_feed(view)
     for event in events:
         if clock is not None:
             clock.now += step
-        view.on_event(event)
+        feeder.event(event)
+    return feeder
 
 
 def test_live_view_shows_blocks_and_finishes_static(
@@ -66,11 +75,11 @@ def test_live_view_shows_blocks_and_finishes_static(
     view = LiveView()
     view.begin(ExchangeInfo(chat="x", model="m", offline=True, dropped_turns=1))
     run(view, events)
-    view.on_call_end(call("tool_use"))
-    view.on_tool_result(ToolOutcome("toolu_2", "calc", {"expr": "1<2"}, "<b>42</b>", False, 0.2))
+    view.call_end(call("tool_use"))
+    view.tool_result(ToolOutcome("toolu_2", "calc", {"expr": "1<2"}, "<b>42</b>", False, 0.2))
     values = "\n".join(log.values())
     assert "<strong>world</strong>" in values
-    assert html.escape("1 later turn(s) of chat 'x' will be dropped") in values
+    assert html.escape("1 later turn of chat 'x' will be dropped") in values
     assert "think &lt;b&gt;hard" in values and "tool call: calc" in values
     assert "fancy_new_block" in values and "tool result: calc (0.20 s)" in values
     assert "offline simulator" in values and "in 25 · out 15" in values
@@ -93,12 +102,12 @@ def test_thinking_accordion_folds_when_the_answer_starts(
     view.begin(ExchangeInfo(chat="x", model="m", offline=False))
     events = stream_events(SSE().thinking("hmm").thinking("").text("answer"))
     starts = [i for i, e in enumerate(events) if e.type == "content_block_start"]
-    run(view, events[: starts[2]])
+    feeder = run(view, events[: starts[2]])
     accordions = [c for c in view._body.children if type(c).__name__ == "Accordion"]
     assert [a.selected_index for a in accordions] == [0, 0]
     hidden = accordions[1].children[0].children[0].value
     assert "display: omitted" in hidden
-    run(view, events[starts[2] :])
+    run(view, events[starts[2] :], feeder=feeder)
     assert [a.selected_index for a in accordions] == [None, None]
 
 
@@ -111,7 +120,13 @@ def test_fail_keeps_partial_reply_with_error_and_closes_widgets(
     view = LiveView()
     view.begin(ExchangeInfo(chat="x", model="m", offline=False))
     run(view, events[:cut])
-    view.fail("interrupted — nothing was saved", Turn("x", None, {"role": "user", "content": []}))
+    partial = [
+        {"type": "text", "text": "a partial " + XSS},
+        {"type": "tool_use", "id": "toolu_1", "name": "calc", "input": {}},
+    ]
+    shown = Turn("x", None, {"role": "user", "content": []})
+    shown.replies = [{"role": "assistant", "content": partial}]  # the exchange's partial reply
+    view.fail("interrupted — nothing was saved", shown)
     (bundle,) = displayed[0][1].updates
     assert TURN_MIME not in bundle
     for mime in ("text/plain", "text/markdown", "text/html"):
@@ -164,7 +179,7 @@ def test_4000_deltas_are_throttled_and_traffic_is_linear(
     view = LiveView(clock=clock)
     view.begin(ExchangeInfo(chat="x", model="m", offline=False))
     run(view, events, clock, step=0.005)  # raw + synthesized event: ~100 deltas/s
-    view.on_call_end(call())
+    view.call_end(call())
     view.finish(turn_of(events), running_cost=0.0)
     streamed_s = clock.now
     assert view.flush_count <= streamed_s / 0.05 + 5
@@ -190,9 +205,9 @@ def test_prefill_is_the_start_of_the_first_text_block(
 ) -> None:
     log = record_comms(monkeypatch)
     view = LiveView()
-    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="Hello "))
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False))
     events = stream_events(SSE().text("**world**."))
-    run(view, events)
+    feed(view, events, prefill="Hello ")
     assert any("Hello <strong>world</strong>." in v for v in log.values())
     turn = turn_of(events)
     turn.replies[0]["content"][0]["text"] = "Hello **world**."  # the exchange merges the prefill
@@ -200,20 +215,6 @@ def test_prefill_is_the_start_of_the_first_text_block(
     (bundle,) = displayed[0][1].updates
     assert "<p>Hello <strong>world</strong>.</p>" in bundle["text/html"]
     assert bundle[TURN_MIME]["replies"][0]["content"][0]["text"] == "Hello **world**."
-
-
-def test_prefill_stays_in_a_failed_reply_and_not_in_later_calls(
-    monkeypatch: pytest.MonkeyPatch, displayed: list[Any]
-) -> None:
-    record_comms(monkeypatch)
-    view = LiveView()
-    view.begin(ExchangeInfo(chat="x", model="m", offline=False, prefill="Hello "))
-    run(view, stream_events(SSE(stop_reason="tool_use").text("world").tool_use("t", {})))
-    run(view, stream_events(SSE().text("second call")))
-    view.fail("boom", Turn("x", None, {"role": "user", "content": []}))
-    text = displayed[0][1].updates[0]["text/plain"]
-    assert text.startswith("Hello world\n\n[tool_use t]")
-    assert "\n\nsecond call\n\n" in text and text.count("Hello") == 1
 
 
 def test_live_view_loads_no_images(monkeypatch: pytest.MonkeyPatch, displayed: list[Any]) -> None:
@@ -240,7 +241,7 @@ def test_fail_footer_counts_the_calls_of_the_turn(
     run(view, stream_events(SSE().text("partial")))
     billed = call(cost=0.5)
     billed.error = "interrupted"
-    view.on_call_end(billed)  # the exchange records a billed call, then reports it
+    view.call_end(billed)  # the exchange records a billed call, then reports it
     turn = Turn("x", None, {"role": "user", "content": []}, calls=[billed])
     view.fail("interrupted", turn)
     (bundle,) = displayed[0][1].updates
@@ -258,5 +259,5 @@ def test_finished_rerun_note_is_in_the_past(
     view.finish(turn_of(events), running_cost=0.0)
     (bundle,) = displayed[0][1].updates
     assert bundle["text/plain"].startswith(
-        "(re-run: replaced this cell's earlier turn; dropped 2 later turn(s) of chat 'x')"
+        "(re-run: replaced this cell's earlier turn; dropped 2 later turns of chat 'x')"
     )

@@ -134,3 +134,25 @@ def record_comms(monkeypatch: Any) -> CommLog:
 
     monkeypatch.setattr(comm, "create_comm", lambda **kw: RecordingComm(**kw))
     return log
+
+
+def feed(view: Any, events: list[Any], prefill: str | None = None) -> Any:
+    """Hand one call's SDK events to `view` exactly as the exchange does; returns the feed
+    (call `.start_call()` and `.event()` on it again for a later call)."""
+    from claude_magic.exchange import ViewFeed
+
+    feeder = ViewFeed(view, prefill)
+    feeder.start_call()
+    for event in events:
+        feeder.event(event)
+    feeder.end_call()
+    return feeder
+
+
+def started_feed(view: Any, prefill: str | None = None) -> Any:
+    """A ViewFeed with its first call started, for tests that look between events."""
+    from claude_magic.exchange import ViewFeed
+
+    feeder = ViewFeed(view, prefill)
+    feeder.start_call()
+    return feeder

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .base import ExchangeInfo, NullView, ToolOutcome, View
+from ..protocol import View
 
-__all__ = ["ExchangeInfo", "NullView", "ToolOutcome", "View", "make_view"]
+__all__ = ["make_view"]
 
 
 def make_view(kind: str = "auto") -> View:

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..protocol import BlockKey, ExchangeInfo, ToolOutcome
 from ..turn import CallRecord, Turn
 from . import render
-from .base import ExchangeInfo, ToolOutcome
 from .static import failed_bundle, static_bundle
 
 FLUSH_INTERVAL = 0.05
@@ -36,14 +36,6 @@ FREEZE_CHARS = 4000
 """A tail's complete leading part is frozen into its own widget once it is this long."""
 SLOW_FREEZE_CHARS = 1500
 """The same on a resend due to `MAX_WAIT`, so a slow stream keeps resending a short tail."""
-_DELTA_FIELDS = {
-    "text_delta": "text",
-    "thinking_delta": "thinking",
-    "input_json_delta": "partial_json",
-}
-"""The field of each streamed delta type that carries its text."""
-_SOURCE_FIELDS = {"text": "text", "thinking": "thinking"}
-"""The field of a block that holds its streamed text (any other block: its input)."""
 
 
 def _paragraph_cut(text: str) -> int:
@@ -148,14 +140,6 @@ class _Block:
     """The block as last known: its start form, then the completed block."""
     widget: Any
     stream: _Streamed | None = None
-    done: bool = False
-
-    def partial(self) -> dict[str, Any]:
-        """The block as shown so far, for the static bundle of a failed exchange."""
-        if self.done or self.stream is None:
-            return self.data
-        field = _SOURCE_FIELDS.get(self.data.get("type", ""), "input")
-        return {**self.data, field: self.stream.source}
 
 
 class LiveView:
@@ -171,18 +155,13 @@ class LiveView:
         self._layout = ipywidgets.Layout()
         self._style = HTMLStyle()
         self._box_layout = ipywidgets.Layout()
-        self._blocks: dict[tuple[int, int], _Block] = {}
-        self._order: list[_Block | dict[str, Any]] = []
-        """Blocks and tool-result messages in the order shown (for the failure bundle)."""
+        self._blocks: dict[BlockKey, _Block] = {}
         self._pending: list[Any] = []
         self._accordions: list[Any] = []
         self._calls: list[CallRecord] = []
-        self._call = 0
         self._last_flush: float | None = None
         self.flush_count = 0
         self._info = ExchangeInfo(chat="", model="", offline=False)
-        self._prefill: str | None = None
-        """`--prefill`, until the first call's first text block shows it."""
         self._handle: Any = None
         self._body = self._make(ipywidgets.VBox, children=())
         self._footer = self._html()
@@ -212,27 +191,60 @@ class LiveView:
         from IPython.display import display
 
         self._info = info
-        self._prefill = info.prefill or None
-        note = render.dropped_note(info.dropped_turns, info.chat)
-        if note:
+        for note in render.begin_notes(info):
             self._add(self._html(f'<i class="cm-note">{html.escape(note)}</i>'))
         if info.offline:
             self._footer.value = render.badge_html()
         self._flush()
         self._handle = display(self._root, display_id=True)
 
-    def on_event(self, event: Any) -> None:
-        kind = getattr(event, "type", None)
-        if kind == "message_start":
-            self._call += 1
-        elif kind == "content_block_start":
-            self._start(event.index, render.block_dict(event.content_block))
-        elif kind == "content_block_delta":
-            self._delta(event.index, event.delta)
-        elif kind == "content_block_stop":
-            self._stop(event.index, render.block_dict(event.content_block))
+    def block_start(self, key: BlockKey, block: dict[str, Any]) -> None:
+        kind = block.get("type")
+        if kind == "text":
+            stream = _Streamed(self, _Markdown())
+            entry = _Block(block, stream.box, stream)
+            for accordion in self._accordions:
+                accordion.selected_index = None  # the answer started: fold the thinking
+        elif kind == "thinking":
+            stream = _Streamed(self, _Plain(render.thinking_body_html, _paragraph_cut))
+            accordion = self._make(
+                self._widgets.Accordion, children=(stream.box,), titles=("Thinking",)
+            )
+            accordion.selected_index = 0
+            self._accordions.append(accordion)
+            entry = _Block(block, accordion, stream)
+        elif kind in ("tool_use", "server_tool_use"):
+            name = str(block.get("name", "?"))
+            stream = _Streamed(self, _Plain(lambda s: render.tool_input_html(name, s), _no_cut))
+            entry = _Block(block, stream.box, stream)
+        else:
+            entry = _Block(block, self._html(render.block_html(block)))
+        self._blocks[key] = entry
+        self._add(entry.widget)
 
-    def on_tool_result(self, outcome: ToolOutcome) -> None:
+    def block_delta(self, key: BlockKey, text: str) -> None:
+        entry = self._blocks.get(key)
+        if entry is None or entry.stream is None:
+            return
+        entry.stream.append(text)
+        if self._last_flush is None or self._clock() - self._last_flush >= FLUSH_INTERVAL:
+            self._flush()
+
+    def block_stop(self, key: BlockKey, block: dict[str, Any]) -> None:
+        entry = self._blocks.get(key)
+        if entry is None:
+            return
+        entry.data = block
+        kind = block.get("type")
+        if entry.stream is None:
+            entry.widget.value = render.block_html(block)
+        elif kind == "thinking" and not block.get("thinking"):
+            entry.stream.show(render.block_html(block))
+        elif kind in ("tool_use", "server_tool_use"):
+            entry.stream.show(render.block_html(block))
+        self._flush(force=True)
+
+    def tool_result(self, outcome: ToolOutcome) -> None:
         self._add(
             self._html(
                 render.tool_result_html(
@@ -243,17 +255,9 @@ class LiveView:
                 )
             )
         )
-        self._order.append(
-            {
-                "type": "tool_result",
-                "tool_use_id": outcome.tool_use_id,
-                "content": outcome.content,
-                "is_error": outcome.is_error,
-            }
-        )
         self._flush()
 
-    def on_call_end(self, call: CallRecord) -> None:
+    def call_end(self, call: CallRecord) -> None:
         self._calls.append(call)
         self._footer.value = render.footer_html(
             self._calls, offline=self._info.offline, running_cost=None
@@ -261,82 +265,18 @@ class LiveView:
 
     def finish(self, turn: Turn, running_cost: float) -> None:
         self._flush(force=True)
-        note = render.dropped_note(self._info.dropped_turns, self._info.chat, committed=True)
         bundle = static_bundle(
             turn,
             offline=self._info.offline,
             running_cost=running_cost,
-            note=note,
+            notes=render.final_notes(self._info),
             rendered=self._rendered_texts(),
         )
         self._replace(bundle)
 
-    def fail(self, message: str, turn: Turn) -> None:
+    def fail(self, message: str, shown: Turn) -> None:
         self._flush(force=True)
-        shown = Turn(
-            chat=turn.chat,
-            cell_id=turn.cell_id,
-            user=turn.user,
-            replies=self._shown_messages(),
-            calls=turn.calls,  # the exchange records every billed call there, failed ones too
-            model=turn.model,
-        )
         self._replace(failed_bundle(shown, message, offline=self._info.offline))
-
-    # -- events ------------------------------------------------------------------------
-
-    def _start(self, index: int, data: dict[str, Any]) -> None:
-        kind = data.get("type")
-        if kind == "text":
-            stream = _Streamed(self, _Markdown())
-            if self._prefill and self._call <= 1:  # the reply's start, sent by us
-                stream.append(self._prefill)
-            self._prefill = None
-            block = _Block(data, stream.box, stream)
-            for accordion in self._accordions:
-                accordion.selected_index = None  # the answer started: fold the thinking
-        elif kind == "thinking":
-            stream = _Streamed(self, _Plain(render.thinking_body_html, _paragraph_cut))
-            accordion = self._make(
-                self._widgets.Accordion, children=(stream.box,), titles=("Thinking",)
-            )
-            accordion.selected_index = 0
-            self._accordions.append(accordion)
-            block = _Block(data, accordion, stream)
-        elif kind in ("tool_use", "server_tool_use"):
-            name = str(data.get("name", "?"))
-            stream = _Streamed(self, _Plain(lambda s: render.tool_input_html(name, s), _no_cut))
-            block = _Block(data, stream.box, stream)
-        else:
-            block = _Block(data, self._html(render.block_html(data)))
-        self._blocks[(self._call, index)] = block
-        self._order.append(block)
-        self._add(block.widget)
-
-    def _delta(self, index: int, delta: Any) -> None:
-        block = self._blocks.get((self._call, index))
-        text = _DELTA_FIELDS.get(getattr(delta, "type", ""))
-        if block is None or block.stream is None or text is None:
-            return
-        block.stream.append(getattr(delta, text, "") or "")
-        if self._last_flush is None or self._clock() - self._last_flush >= FLUSH_INTERVAL:
-            self._flush()
-
-    def _stop(self, index: int, data: dict[str, Any]) -> None:
-        block = self._blocks.get((self._call, index))
-        if block is None:
-            return
-        kind = data.get("type")
-        if kind == "text" and block.stream is not None:  # what was shown: with any prefill
-            data = {**data, "text": block.stream.source}
-        block.data, block.done = data, True
-        if block.stream is None:
-            block.widget.value = render.block_html(data)
-        elif kind == "thinking" and not data.get("thinking"):
-            block.stream.show(render.block_html(data))
-        elif kind in ("tool_use", "server_tool_use"):
-            block.stream.show(render.block_html(data))
-        self._flush(force=True)
 
     # -- drawing -----------------------------------------------------------------------
 
@@ -371,14 +311,3 @@ class LiveView:
                 source = block.stream.source
                 rendered[source] = block.stream.text.stream.final(source)
         return rendered
-
-    def _shown_messages(self) -> list[dict[str, Any]]:
-        """What the view showed, as messages: assistant blocks and tool-result turns."""
-        messages: list[dict[str, Any]] = []
-        for item in self._order:
-            block = item.partial() if isinstance(item, _Block) else item
-            role = "user" if block.get("type") == "tool_result" else "assistant"
-            if not messages or messages[-1]["role"] != role:
-                messages.append({"role": role, "content": []})
-            messages[-1]["content"].append(block)
-        return messages

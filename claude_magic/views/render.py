@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..protocol import ExchangeInfo
 from ..turn import CallRecord, message_blocks
 
 _CARD = "border:1px solid #bbb;border-radius:4px;padding:4px 8px;margin:4px 0"
@@ -334,23 +335,39 @@ def tool_result_line(name: str, content: Any, is_error: bool) -> str:
     return f"[{label} {name}] {tool_result_text(content)}"
 
 
-def dropped_note(dropped_turns: int, chat: str, *, committed: bool = False) -> str | None:
-    """The re-run notice, or None when no later turn is dropped.
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """ "1 turn", "2 turns" (`many` for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
-    At begin() nothing has happened yet (a failed exchange changes nothing), so the note
-    says what the commit will do; `committed`: the note of the final record, in the past.
-    """
-    if dropped_turns <= 0:
-        return None
-    if committed:
-        return (
-            f"(re-run: replaced this cell's earlier turn; dropped {dropped_turns} later "
-            f"turn(s) of chat {chat!r})"
+
+def begin_notes(info: ExchangeInfo) -> list[str]:
+    """What a view says before the reply: nothing has happened yet (a failed exchange
+    changes nothing), so the notes say what the commit will do."""
+    notes = [info.notice] if info.notice else []
+    if info.moved_from:
+        notes.append(
+            f"(this cell's earlier turn is in chat {info.moved_from!r}; it moves to "
+            f"{info.chat!r} when this reply completes)"
         )
-    return (
-        f"(re-run: replaces this cell's earlier turn; {dropped_turns} later turn(s) of chat "
-        f"{chat!r} will be dropped)"
-    )
+    if info.dropped_turns > 0:
+        notes.append(
+            f"(re-run: replaces this cell's earlier turn; "
+            f"{plural(info.dropped_turns, 'later turn')} of chat {info.chat!r} will be dropped)"
+        )
+    return notes
+
+
+def final_notes(info: ExchangeInfo) -> list[str]:
+    """The same notes in the final record, in the past tense."""
+    notes = [info.notice] if info.notice else []
+    if info.moved_from:
+        notes.append(f"(moved from chat {info.moved_from!r}: its earlier turn there was removed)")
+    if info.dropped_turns > 0:
+        notes.append(
+            f"(re-run: replaced this cell's earlier turn; dropped "
+            f"{plural(info.dropped_turns, 'later turn')} of chat {info.chat!r})"
+        )
+    return notes
 
 
 def _usd(value: float) -> str:
@@ -366,7 +383,7 @@ def footer_parts(calls: list[CallRecord], running_cost: float | None) -> list[st
         return sum(c.counter(name) for c in calls)
 
     models = list(dict.fromkeys(c.model for c in calls))
-    parts = [f"{len(calls)} calls"] if len(calls) > 1 else []
+    parts = [plural(len(calls), "call")] if len(calls) > 1 else []
     parts += [
         ", ".join(models),
         f"in {total('input_tokens'):,}",

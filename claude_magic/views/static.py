@@ -9,7 +9,7 @@ unsanitized in live JupyterLab outputs, so model text in it goes through
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..turn import TURN_MIME, Turn
@@ -21,7 +21,7 @@ def static_bundle(
     *,
     offline: bool,
     running_cost: float | None,
-    note: str | None = None,
+    notes: Sequence[str] = (),
     rendered: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The committed turn in four mimetypes, the last being the turn record itself.
@@ -33,7 +33,7 @@ def static_bundle(
         turn,
         offline=offline,
         running_cost=running_cost,
-        note=note,
+        notes=notes,
         error=None,
         rendered=rendered or {},
     )
@@ -43,7 +43,7 @@ def static_bundle(
 
 def failed_bundle(turn: Turn, message: str, *, offline: bool) -> dict[str, Any]:
     """The partial reply plus a visible error; no turn record (it was not committed)."""
-    return _bundle(turn, offline=offline, running_cost=None, note=None, error=message, rendered={})
+    return _bundle(turn, offline=offline, running_cost=None, notes=(), error=message, rendered={})
 
 
 def _bundle(
@@ -51,7 +51,7 @@ def _bundle(
     *,
     offline: bool,
     running_cost: float | None,
-    note: str | None,
+    notes: Sequence[str],
     error: str | None,
     rendered: Mapping[str, tuple[str, str]],
 ) -> dict[str, str]:
@@ -69,7 +69,7 @@ def _bundle(
     plain.append(render.footer_text(**footer))
     marks.append(_one_line(footer_html))
     cards.append(footer_html)
-    if note:
+    for note in reversed(notes):
         plain.insert(0, note)
         marks.insert(0, f"*{html.escape(note)}*")
         cards.insert(0, _note_html(note, error=False))

@@ -1,9 +1,9 @@
 """Plain-text streaming for terminal IPython, and the fallback when widgets are missing.
 
 Deltas are written as they arrive but flushed only on a line break, at least
-`FLUSH_INTERVAL` after the last flush, or when a non-delta event shows a pause (a block or
-a call ended): in a kernel every flush of stdout is an iopub message, and one per token
-would be hundreds a second. A terminal still sees the text appear live.
+`FLUSH_INTERVAL` after the last flush, or at a pause (a block or a call ended): in a kernel
+every flush of stdout is an iopub message, and one per token would be hundreds a second. A
+terminal still sees the text appear live.
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from ..protocol import BlockKey, ExchangeInfo, ToolOutcome
 from ..turn import CallRecord, Turn
 from . import render
-from .base import ExchangeInfo, ToolOutcome
 
 FLUSH_INTERVAL = 0.05
 """Seconds between flushes of text without a line break."""
-_PAUSES = frozenset({"content_block_stop", "message_delta", "message_stop"})
-"""Events after which more text may take a while: what is pending is flushed.
-(Not the SDK's synthesized per-delta events, `text`, `thinking`, `input_json`.)"""
 
 
 class TextView:
@@ -38,11 +35,10 @@ class TextView:
         self._out = out
         self._clock = clock
         self._offline = False
+        self._kinds: dict[BlockKey, str] = {}
         self._in_thinking = False
         self._at_line_start = True
         self._streamed = False
-        self._call = 0
-        self._prefill: str | None = None
         self._unflushed: TextIO | None = None
         """The stream written to since the last flush, if any."""
         self._last_flush = -math.inf
@@ -77,41 +73,31 @@ class TextView:
 
     def begin(self, info: ExchangeInfo) -> None:
         self._offline = info.offline
-        self._prefill = info.prefill or None
-        note = render.dropped_note(info.dropped_turns, info.chat)
-        if note:
+        for note in render.begin_notes(info):
             self._line(note)
 
-    def on_event(self, event: Any) -> None:
-        kind = getattr(event, "type", None)
+    def block_start(self, key: BlockKey, block: dict[str, Any]) -> None:
         self._streamed = True
-        if kind == "content_block_delta":
-            delta = event.delta
-            if delta.type == "text_delta":
-                self._end_thinking()
-                self._write(delta.text)
-            elif delta.type == "thinking_delta" and delta.thinking:
-                self._thinking(delta.thinking)
-            return
-        if kind == "message_start":
-            self._call += 1
-        elif kind == "content_block_start":
-            if getattr(event.content_block, "type", None) == "text":
-                self._show_prefill()
-        elif kind == "content_block_stop":
-            self._block_stop(render.block_dict(event.content_block))
-        elif kind == "message_stop" and self._prefill and self._call <= 1:
-            self._line(self._prefill)  # a first call without text: the prefill alone
-            self._prefill = None
-        if kind in _PAUSES:
-            self._flush()
+        self._kinds[key] = str(block.get("type"))
 
-    def _show_prefill(self) -> None:
-        """The prefill, just before the first text of the exchange's first call."""
-        if self._prefill and self._call <= 1:
+    def block_delta(self, key: BlockKey, text: str) -> None:
+        kind = self._kinds.get(key)
+        if kind == "text":
             self._end_thinking()
-            self._write(self._prefill)
-        self._prefill = None
+            self._write(text)
+        elif kind == "thinking" and text:
+            self._thinking(text)
+
+    def block_stop(self, key: BlockKey, block: dict[str, Any]) -> None:
+        kind = block.get("type")
+        if kind == "thinking":
+            if not block.get("thinking"):  # display omitted: say so instead of nothing
+                self._line(render.block_text(block))
+            self._end_thinking()
+        elif kind != "text":
+            self._end_thinking()
+            self._line(render.block_text(block))
+        self._flush()  # a block ended: more text may take a while
 
     def _thinking(self, text: str) -> None:
         if not self._in_thinking:
@@ -125,23 +111,12 @@ class TextView:
             self._in_thinking = False
             self._line("")
 
-    def _block_stop(self, block: dict[str, Any]) -> None:
-        kind = block.get("type")
-        if kind == "text":
-            return
-        if kind == "thinking":
-            if not block.get("thinking"):  # display omitted: say so instead of nothing
-                self._line(render.block_text(block))
-            self._end_thinking()
-            return
-        self._end_thinking()
-        self._line(render.block_text(block))
-
-    def on_tool_result(self, outcome: ToolOutcome) -> None:
+    def tool_result(self, outcome: ToolOutcome) -> None:
         if self._streamed:  # without stream events, finish() prints it after its tool_use
             self._line(render.tool_result_line(outcome.name, outcome.content, outcome.is_error))
 
-    def on_call_end(self, call: CallRecord) -> None: ...
+    def call_end(self, call: CallRecord) -> None:
+        self._flush()
 
     def finish(self, turn: Turn, running_cost: float) -> None:
         if not self._streamed:  # a non-streaming request (--no-stream): show it all now
@@ -149,10 +124,10 @@ class TextView:
         self._line(render.footer_text(turn.calls, offline=self._offline, running_cost=running_cost))
         self._flush()
 
-    def fail(self, message: str, turn: Turn) -> None:
+    def fail(self, message: str, shown: Turn) -> None:
         if not self._streamed:  # nothing was shown yet: what arrived before the failure
-            self._print_replies(turn)
-        footer = render.footer_text(turn.calls, offline=self._offline, running_cost=None)
+            self._print_replies(shown)
+        footer = render.footer_text(shown.calls, offline=self._offline, running_cost=None)
         if footer:
             self._line(footer)
         self._line(message)
