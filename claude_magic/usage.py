@@ -49,6 +49,7 @@ DTYPES: dict[str, str] = {
     "request_id": "string",
     "offline": "bool",
     "error": "string",
+    "estimated": "bool",
 }
 COLUMNS: tuple[str, ...] = tuple(DTYPES)
 
@@ -94,6 +95,7 @@ def call_row(
         "request_id": call.request_id,
         "offline": bool(call.offline),
         "error": call.error,
+        "estimated": bool(call.estimated),
     }
 
 

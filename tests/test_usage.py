@@ -45,6 +45,7 @@ EXPECTED_DTYPES = {
     "request_id": "string",
     "offline": "bool",
     "error": "string",
+    "estimated": "bool",
 }
 
 
