@@ -80,7 +80,13 @@ def _restore(magics: Any, rest: str) -> None:
         )
     if not os.path.isfile(path):
         raise UsageError(f"%claude restore: no such notebook file: {path}")
-    chats = chats_from_notebook(path)
+    skipped: list[Any] = []
+    chats = chats_from_notebook(path, on_skip=skipped.append)
+    if skipped and not chats:
+        reasons = "; ".join(str(s) for s in skipped[:3])
+        raise UsageError(f"%claude restore: no usable turn record ({reasons}). Chats unchanged.")
+    for record in skipped:
+        print(record)
     registry = current().chats
     restored = {c.name for c in chats}
     replaced = [c.name for c in registry if len(c) and c.name not in restored]

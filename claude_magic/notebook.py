@@ -10,10 +10,11 @@ from __future__ import annotations
 import glob
 import os
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .chat import Chat
+from .record import RecordError, SkippedRecord
 from .turn import TURN_MIME, Turn
 
 
@@ -24,29 +25,41 @@ def read_notebook(path: str | os.PathLike[str]):
     return nbformat.read(os.fspath(path), as_version=4)
 
 
-def iter_turns(path: str | os.PathLike[str]) -> Iterator[Turn]:
-    """Every turn record in a saved notebook, in cell order."""
+def iter_turns(
+    path: str | os.PathLike[str], on_skip: Callable[[SkippedRecord], None] | None = None
+) -> Iterator[Turn]:
+    """Every usable turn record in a saved notebook, in cell order.
+
+    A record that fails validation is skipped (`on_skip` hears where and why), so one bad
+    cell never costs the rest of the notebook.
+    """
     nb = read_notebook(path)
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
+    code_cells = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
+    for number, cell in enumerate(code_cells, start=1):
         for output in cell.get("outputs", []):
             record = output.get("data", {}).get(TURN_MIME)
-            if record is not None:
-                yield Turn.from_record(dict(record))
+            if record is None:
+                continue
+            try:
+                yield Turn.from_record(dict(record) if isinstance(record, dict) else record)
+            except RecordError as exc:
+                if on_skip is not None:
+                    on_skip(SkippedRecord(os.fspath(path), number, cell.get("id"), str(exc)))
 
 
-def chats_from_notebook(path: str | os.PathLike[str]) -> list[Chat]:
+def chats_from_notebook(
+    path: str | os.PathLike[str], on_skip: Callable[[SkippedRecord], None] | None = None
+) -> list[Chat]:
     """Rebuild every chat of a saved notebook: same order, cell ids and blocks.
 
     Records are replayed in the order they were committed live (the start time of their
     first call), each at the position it had in its chat, so the file's stale outputs
     resolve as they did in the kernel: a re-run cell's newer record replaces its older one,
     and a later cell whose turn that re-run dropped (its output still in the file) stays
-    dropped.
+    dropped. Invalid records are skipped (see `iter_turns`).
     """
     chats: dict[str, Chat] = {}
-    turns = sorted(iter_turns(path), key=_committed_at)  # stable: ties keep cell order
+    turns = sorted(iter_turns(path, on_skip), key=_committed_at)  # stable: ties keep cell order
     for turn in turns:
         chat = chats.setdefault(turn.chat, Chat(turn.chat))
         chat.replay(turn)

@@ -15,8 +15,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .record import RECORD_VERSION
+
 TURN_MIME = "application/vnd.claude-magic.turn.v1+json"
-RECORD_VERSION = 1
 
 # Token counters of the API's `usage` object that the ledger keeps, under the API's names.
 USAGE_COUNTERS = (
@@ -154,9 +155,10 @@ class Turn:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Turn:
-        version = record.get("version")
-        if version != RECORD_VERSION:
-            raise ValueError(f"unsupported claude-magic turn record version: {version!r}")
+        """The turn of a saved record; RecordError (one line) if the record is not usable."""
+        from .record import check_record
+
+        check_record(record)
         return cls(
             chat=record["chat"],
             cell_id=record.get("cell_id"),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import pricing
 from .notebook import expand_paths, iter_turns
+from .record import SkippedRecord
 from .turn import CallRecord
 
 if TYPE_CHECKING:
@@ -252,7 +253,15 @@ def plot_usage(df: pd.DataFrame, ax: Axes | None = None) -> Figure:
 def usage_from_notebooks(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
 ) -> pd.DataFrame:
-    """The usage frame of saved notebooks (path, glob, folder or list); bad files warn."""
+    """The usage frame of saved notebooks (path, glob, folder or list).
+
+    An unreadable file, or a record in it that fails validation, is skipped with one
+    warning naming the file (and cell); the rest is read.
+    """
+
+    def skipped(record: SkippedRecord) -> None:
+        warnings.warn(str(record), UsageReadWarning, stacklevel=4)
+
     rows: list[dict[str, Any]] = []
     for path in expand_paths(paths):
         try:
@@ -264,10 +273,10 @@ def usage_from_notebooks(
                     execution_count=turn.execution_count,
                     notebook=str(path),
                 )
-                for turn in iter_turns(path)
+                for turn in iter_turns(path, on_skip=skipped)
                 for call in turn.calls
             ]
-        except Exception as exc:  # nbformat, JSON and record errors vary; skip, don't fail
+        except Exception as exc:  # nbformat and JSON errors vary; skip the file, don't fail
             warnings.warn(
                 f"skipping {path}: not a readable notebook ({type(exc).__name__}: {exc})",
                 UsageReadWarning,
