@@ -51,6 +51,7 @@ DTYPES: dict[str, str] = {
     "offline": "bool",
     "error": "string",
     "estimated": "bool",
+    "replayed": "bool",
 }
 COLUMNS: tuple[str, ...] = tuple(DTYPES)
 
@@ -97,6 +98,7 @@ def call_row(
         "offline": bool(call.offline),
         "error": call.error,
         "estimated": bool(call.estimated),
+        "replayed": bool(call.replayed),
     }
 
 

@@ -46,6 +46,7 @@ EXPECTED_DTYPES = {
     "offline": "bool",
     "error": "string",
     "estimated": "bool",
+    "replayed": "bool",
 }
 
 
