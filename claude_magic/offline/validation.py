@@ -4,7 +4,8 @@ Checked: authentication header present (any key is accepted), anthropic-version,
 unknown top-level fields, model, max_tokens, messages (roles, content block types, empty text,
 system-message placement), temperature/top_p/top_k per API version, prefill support,
 thinking config per model, edited thinking blocks in the latest assistant message,
-tool_result ids, tool definitions (name + input_schema), tool_choice support, prompt length.
+tool_use blocks answered by tool_result blocks that open the next message, tool_result ids,
+tool definitions (name + input_schema), tool_choice support, prompt length.
 Not checked: most field types below the top level, JSON-schema validity of input_schema,
 image/PDF contents and sizes, citations rules, per-block cache_control placement rules.
 """
@@ -276,6 +277,8 @@ def _check_history(messages: list[dict], secret: bytes) -> None:
                 if not verify(str(blk.get("thinking", "")), str(blk.get("signature", "")), secret):
                     raise invalid(f"messages.{last_assistant}.content.{j}: {THINKING_EDITED}")
     for i, msg in enumerate(messages):
+        if i > 0:
+            _check_answered(messages[i - 1], msg, i)
         results = [
             (j, b)
             for j, b in enumerate(_blocks(msg.get("content")))
@@ -295,6 +298,29 @@ def _check_history(messages: list[dict], secret: bytes) -> None:
                     "`tool_result` block must have a corresponding `tool_use` block "
                     "in the previous message."
                 )
+
+
+def _check_answered(prev: dict, msg: dict, i: int) -> None:
+    """Every client tool_use of an assistant turn is answered by a tool_result that opens the
+    next message (tool_result blocks first, before any other block)."""
+    if prev.get("role") != "assistant":
+        return
+    ids = [b.get("id") for b in _blocks(prev.get("content")) if b.get("type") == "tool_use"]
+    if not ids:
+        return
+    answered = set()
+    if msg.get("role") == "user":
+        for b in _blocks(msg.get("content")):
+            if b.get("type") != "tool_result":
+                break
+            answered.add(b.get("tool_use_id"))
+    missing = [str(t) for t in ids if t not in answered]
+    if missing:
+        raise invalid(
+            f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately "
+            f"after: {', '.join(missing)}. Each `tool_use` block must have a corresponding "
+            "`tool_result` block in the next message."
+        )
 
 
 def _check_tools(body: dict, model: ModelInfo) -> None:
