@@ -54,6 +54,7 @@ class Reply:
     stop_reason: str = "end_turn"
     hidden_thinking: dict[int, str] = field(default_factory=dict)  # block index -> text
     usage_overrides: dict = field(default_factory=dict)
+    stop_details: dict | None = None  # e.g. {"type": "refusal", "category": ..., ...}
 
 
 def stable_hash(*parts: Any) -> str:

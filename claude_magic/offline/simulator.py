@@ -344,13 +344,18 @@ def _fmt_num(value: float) -> str:
 def _scripted(reply: str | dict) -> Reply:
     if isinstance(reply, str):
         return Reply(content=[{"type": "text", "text": reply}], stop_reason="end_turn")
-    if not isinstance(reply, dict) or not isinstance(reply.get("content"), list):
+    if not isinstance(reply, dict) or not isinstance(reply.get("content", []), list):
         raise TypeError("script() takes a str or a dict with a 'content' list of blocks")
-    content = copy.deepcopy(reply["content"])
+    content = copy.deepcopy(reply.get("content", []))
     stop = reply.get("stop_reason") or (
         "tool_use" if any(b.get("type") == "tool_use" for b in content) else "end_turn"
     )
-    return Reply(content=content, stop_reason=stop, usage_overrides=dict(reply.get("usage") or {}))
+    return Reply(
+        content=content,
+        stop_reason=stop,
+        usage_overrides=dict(reply.get("usage") or {}),
+        stop_details=copy.deepcopy(reply.get("stop_details")),
+    )
 
 
 def _bind_script(reply: Reply, msg_id: str) -> Reply:

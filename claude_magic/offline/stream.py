@@ -28,6 +28,7 @@ class Final:
     stop_reason: str | None
     stop_sequence: str | None
     output_tokens: int
+    stop_details: dict | None = None
 
 
 @dataclass
@@ -112,7 +113,10 @@ def finalize(reply: Reply, body: dict, message_id: str, secret: bytes = DEFAULT_
         out.append(block)
     if stop_reason == "tool_use" and not any(b.get("type") == "tool_use" for b in out):
         stop_reason = "end_turn"
-    return Final(out, stop_reason, stop_sequence, max(used, 1))
+    details = reply.stop_details if stop_reason == reply.stop_reason else None
+    # A refusal before any output is not billed (output_tokens 0); any other reply costs >= 1.
+    floor = 0 if stop_reason == "refusal" and not out else 1
+    return Final(out, stop_reason, stop_sequence, max(used, floor), details)
 
 
 def message_json(message_id: str, model: str, final: Final, usage: dict) -> dict[str, Any]:
@@ -124,6 +128,7 @@ def message_json(message_id: str, model: str, final: Final, usage: dict) -> dict
         "content": final.content,
         "stop_reason": final.stop_reason,
         "stop_sequence": final.stop_sequence,
+        "stop_details": final.stop_details,
         "usage": usage,
     }
 
@@ -171,7 +176,14 @@ def sse_events(message: dict) -> list[Event]:
     usage = message["usage"]
     start_usage = {k: v for k, v in usage.items() if k != "server_tool_use"}
     start_usage["output_tokens"] = 1
-    start = dict(message, content=[], stop_reason=None, stop_sequence=None, usage=start_usage)
+    start = dict(
+        message,
+        content=[],
+        stop_reason=None,
+        stop_sequence=None,
+        stop_details=None,
+        usage=start_usage,
+    )
     events = [Event("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(message["content"]):
         events.append(
@@ -205,6 +217,7 @@ def sse_events(message: dict) -> list[Event]:
                 "delta": {
                     "stop_reason": message["stop_reason"],
                     "stop_sequence": message["stop_sequence"],
+                    "stop_details": message.get("stop_details"),
                 },
                 "usage": usage,
             },
