@@ -75,6 +75,7 @@ def measure(label: str, turns: int, first_content: list | str) -> tuple[str, flo
 
 
 def main() -> None:
+    converse(Simulator(), 2, "warm-up")  # import the SDK and build its models before measuring
     pdf = b"%PDF-1.4\n" + os.urandom(MB - 9)
     attached = [
         {

@@ -45,8 +45,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .catalog import DEFAULT_MODEL, MODELS, ModelInfo, get_model
+    from .recording import RecordedRequest, RequestLog
     from .server import RunningServer, serve
-    from .simulator import RecordedRequest, SimResponse, Simulator
+    from .simulator import SimResponse, Simulator
     from .transport import SimulatorTransport
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "MODELS",
     "ModelInfo",
     "RecordedRequest",
+    "RequestLog",
     "RunningServer",
     "SimResponse",
     "Simulator",
@@ -67,7 +69,8 @@ _WHERE = {
     "MODELS": "catalog",
     "ModelInfo": "catalog",
     "get_model": "catalog",
-    "RecordedRequest": "simulator",
+    "RecordedRequest": "recording",
+    "RequestLog": "recording",
     "SimResponse": "simulator",
     "Simulator": "simulator",
     "RunningServer": "server",

@@ -10,13 +10,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import catalog
 from .caching import PromptCache
 from .errors import ApiError, invalid, request_id_for
+from .recording import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, RecordedRequest, RequestLog
 from .replies import Reply, block_id, generate
 from .signing import DEFAULT_SECRET
 from .stream import Event, error_event, finalize, message_json, sse_events
@@ -29,15 +30,6 @@ _SECRET_HEADERS = ("authorization", "x-api-key")
 
 class StreamDropped(Exception):
     """Raised by a stream's chunk iterator where the connection should drop."""
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    json: Any
-    query: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,13 +65,17 @@ class Simulator:
         *,
         secret: bytes = DEFAULT_SECRET,
         sleep: Callable[[float], None] = time.sleep,
+        log_limit: int = DEFAULT_MAX_ENTRIES,
+        log_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.token_rate = token_rate
         self.clock = clock or time.monotonic
         self.secret = secret
         self.sleep = sleep
         self.cache = PromptCache(lambda: self.clock())
-        self.requests: list[RecordedRequest] = []
+        # The most recent requests (see recording.py): at most `log_limit` of them and
+        # `log_bytes` of bodies, the newest always kept whole.
+        self.requests = RequestLog(log_limit, log_bytes)
         self._lock = threading.RLock()
         self._queue: deque[Reply] = deque()
         self._failures: deque[ApiError] = deque()
@@ -184,17 +180,9 @@ class Simulator:
         headers = {"content-type": "application/json", "request-id": rid, **exc.headers}
         return SimResponse(exc.status, headers, json=exc.body(rid))
 
-    def _record(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> Any:
-        try:
-            import json
-
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
+    def _record(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> None:
         safe = {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in headers.items()}
-        with self._lock:
-            self.requests.append(RecordedRequest(method, path, safe, parsed, query))
-        return parsed
+        self.requests.append(RecordedRequest(method, path, safe, body, query))
 
     def _route(
         self, method: str, raw_path: str, headers: dict, body: bytes, rid: str
