@@ -6,7 +6,6 @@ terminating zero-length chunk, exactly like a real peer that goes away mid-strea
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,8 +29,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(result.status)
         for key, value in result.headers.items():
             self.send_header(key, value)
-        if result.chunks is None:
-            payload = json.dumps(result.json).encode()
+        if not result.is_stream:
+            payload = result.body
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -39,7 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         try:
-            for chunk in result.chunks:
+            for chunk in result.chunks():
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")

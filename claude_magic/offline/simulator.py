@@ -6,6 +6,7 @@ No I/O and no SDK here; transport.py and server.py are thin adapters over ``hand
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 from collections import deque
@@ -34,14 +35,43 @@ class StreamDropped(Exception):
 
 @dataclass
 class SimResponse:
+    """One answer of ``Simulator.handle``: a JSON body, raw bytes, or a paced event stream.
+
+    A stream is ``timed``: (seconds to wait first, chunk) pairs, so each adapter waits its own
+    way (the sync transport and the server sleep in ``chunks``; the async transport awaits
+    ``asyncio.sleep`` and so stays cancellable). Its iterator raises StreamDropped where the
+    connection should drop.
+    """
+
     status: int
     headers: dict[str, str]
     json: Any = None
-    chunks: Iterator[bytes] | None = None
+    content: bytes | None = None  # a non-JSON body (e.g. JSONL), sent as is
+    timed: Iterator[tuple[float, bytes]] | None = None
+    sleep: Callable[[float], None] = time.sleep
 
     @property
     def is_stream(self) -> bool:
-        return self.chunks is not None
+        return self.timed is not None
+
+    @property
+    def body(self) -> bytes:
+        """The whole body of a response that is not a stream."""
+        return self.content if self.content is not None else json.dumps(self.json).encode()
+
+    def chunks(self) -> Iterator[bytes]:
+        """The stream's chunks, sleeping before each as paced (closing it closes the stream)."""
+        assert self.timed is not None, "not a stream"
+        timed = self.timed
+        try:
+            for delay, chunk in timed:
+                if delay > 0:
+                    self.sleep(delay)
+                yield chunk
+        finally:
+            close = getattr(timed, "close", None)
+            if close is not None:
+                close()
 
 
 @dataclass
@@ -271,19 +301,20 @@ class Simulator:
             "cache-control": "no-cache",
             "request-id": rid,
         }
-        return SimResponse(200, headers_out, chunks=self._pace(events, fault))
+        return SimResponse(200, headers_out, timed=self._pace(events, fault), sleep=self.sleep)
 
-    def _pace(self, events: list[Event], fault: _StreamFault | None) -> Iterator[bytes]:
+    def _pace(
+        self, events: list[Event], fault: _StreamFault | None
+    ) -> Iterator[tuple[float, bytes]]:
+        """(delay, chunk) per event: an event carrying n output tokens waits n / token_rate."""
         for n, event in enumerate(events):
             if fault is not None and n == fault.after:
                 if fault.kind == "drop":
                     raise StreamDropped(f"connection dropped after {n} events")
-                yield error_event(fault.error_type, fault.message).encode()
+                yield 0.0, error_event(fault.error_type, fault.message).encode()
                 return
             rate = self.token_rate
-            if rate and event.tokens:
-                self.sleep(event.tokens / rate)
-            yield event.encode()
+            yield (event.tokens / rate if rate and event.tokens else 0.0), event.encode()
 
     def _list_models(self, *, query: dict, rid: str, **_: Any) -> SimResponse:
         models = [m for m in catalog.MODELS.values() if m.lifecycle != "retired"]
