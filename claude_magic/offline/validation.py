@@ -77,6 +77,11 @@ PREFILL_MESSAGE = (
     "This model does not support assistant message prefill. The conversation "
     "must end with a user message."
 )
+THREADS_BETA_PREFIX = "message-threads-"
+THREADS_UNSUPPORTED = (
+    "The offline simulator does not support message threads: send the full conversation "
+    "without `thread`."
+)
 THINKING_EDITED = (
     "`thinking` or `redacted_thinking` blocks in the latest assistant message "
     "cannot be modified. These blocks must remain as they were in the original "
@@ -359,6 +364,15 @@ def validate_request(
     """Validate a /v1/messages (or count_tokens) body. Returns the model or raises ApiError."""
     version = check_version(headers)
     allowed = COUNT_FIELDS if count_only else MESSAGE_FIELDS
+    betas = [b.strip() for b in headers.get("anthropic-beta", "").split(",")]
+    if "thread" in body and any(b.startswith(THREADS_BETA_PREFIX) for b in betas):
+        # The SDK's tool runner falls back to the classic loop on exactly this error code.
+        raise ApiError(
+            400,
+            THREADS_UNSUPPORTED,
+            "invalid_request_error",
+            details={"error_code": "thread_unsupported_request"},
+        )
     for key in body:
         if key not in allowed:
             raise invalid(f"{key}: Extra inputs are not permitted")
