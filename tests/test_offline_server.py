@@ -14,7 +14,7 @@ import pytest
 
 from claude_magic.offline import MODELS, Simulator, serve
 
-SAMPLES = Path("/work/shared/sse-samples")
+SAMPLES = Path(__file__).parent / "data"  # see data/README.md
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The simulator's model catalog (limits, lifecycle, capabilities, behaviour flags).
 
-Figures follow /work/shared/api-notes.md §2f, §4 and §5. Where the notes have no official
+Figures follow the team's shared api-notes.md §2f, §4 and §5. Where the notes have no official
 figure (Fable/Mythos 5.2, Sonnet 4.6 output limit) the values are plausible guesses.
 """
 
