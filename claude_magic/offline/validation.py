@@ -6,6 +6,8 @@ system-message placement), temperature/top_p/top_k per API version, prefill supp
 thinking config per model, edited thinking blocks in the latest assistant message,
 tool_use blocks answered by tool_result blocks that open the next message, tool_result ids,
 tool definitions (name + input_schema), tool_choice support, prompt length.
+Structured outputs (output_config.format): the format's shape, the schema features the docs
+list as supported (schemas.py), no citations and no prefill with it.
 Not checked: most field types below the top level, JSON-schema validity of input_schema,
 image/PDF contents and sizes, citations rules, per-block cache_control placement rules.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from .catalog import ModelInfo, get_model
 from .errors import ApiError, invalid
+from .schemas import check_output_schema, output_format
 from .signing import DEFAULT_SECRET, verify
 
 VERSIONS = {"2023-01-01", "2023-06-01", "2026-10-21"}
@@ -405,5 +408,25 @@ def validate_request(
         raise invalid(PREFILL_MESSAGE)
     _check_thinking(body, model, count_only)
     _check_tools(body, model)
+    _check_output_format(body, messages, count_only)
     _check_history(messages, secret)
     return model
+
+
+def _check_output_format(body: dict, messages: list[dict], count_only: bool) -> None:
+    """Structured outputs: the format's shape always; the schema's features, citations and
+    prefill only where the grammar is compiled (count_tokens counts "without compilation")."""
+    fmt = output_format(body)
+    if fmt is None or count_only:
+        return
+    check_output_schema(fmt["schema"])
+    for msg in messages:
+        for blk in _blocks(msg.get("content")):
+            cites = blk.get("citations") if blk.get("type") == "document" else None
+            if isinstance(cites, dict) and cites.get("enabled"):
+                raise invalid("citations are not supported with output_config.format")
+    if messages[-1].get("role") == "assistant" and not _is_paused_turn(messages[-1]):
+        raise invalid(
+            "output_config.format: structured outputs cannot be combined with an assistant "
+            "message prefill; end the conversation with a user message"
+        )
