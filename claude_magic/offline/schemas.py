@@ -438,9 +438,7 @@ class _SchemaCheck:
         for name, prop in props.items():
             if name not in required:
                 self.optional += 1
-            if isinstance(prop, dict) and (
-                "anyOf" in prop or isinstance(prop.get("type"), list)
-            ):
+            if isinstance(prop, dict) and ("anyOf" in prop or isinstance(prop.get("type"), list)):
                 self.unions += 1
             self.walk(prop, f"{where}/properties/{name}", owner)
 

@@ -30,7 +30,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
-        result = self.server.simulator.handle(self.command, self.path, dict(self.headers), body)
+        host = self.headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
+        result = self.server.simulator.handle(
+            self.command, self.path, dict(self.headers), body, origin=f"http://{host}"
+        )
         self.send_response(result.status)
         for key, value in result.headers.items():
             self.send_header(key, value)

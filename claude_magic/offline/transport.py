@@ -74,8 +74,9 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         result = self._handle(request, body)
         if result.is_stream:
             stream: httpx2.AsyncByteStream = _AsyncSimStream(result)
-            return httpx2.Response(result.status, headers=result.headers, stream=stream,
-                                   request=request)
+            return httpx2.Response(
+                result.status, headers=result.headers, stream=stream, request=request
+            )
         return httpx2.Response(
             result.status, headers=result.headers, content=result.body, request=request
         )
@@ -91,6 +92,11 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         )
 
     def _handle(self, request: httpx2.Request, body: bytes) -> SimResponse:
+        url = request.url
         return self.simulator.handle(
-            request.method, request.url.raw_path.decode("ascii"), dict(request.headers), body
+            request.method,
+            url.raw_path.decode("ascii"),
+            dict(request.headers),
+            body,
+            origin=f"{url.scheme}://{url.netloc.decode('ascii')}",
         )
