@@ -58,6 +58,7 @@ class Reply:
     hidden_thinking: dict[int, str] = field(default_factory=dict)  # block index -> text
     usage_overrides: dict = field(default_factory=dict)
     stop_details: dict | None = None  # e.g. {"type": "refusal", "category": ..., ...}
+    recorded: dict | None = None  # a whole recorded Message, replayed as is
 
 
 def stable_hash(*parts: Any) -> str:

@@ -23,8 +23,8 @@ from .caching import PromptCache
 from .errors import ApiError, invalid, request_id_for
 from .recording import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, RecordedRequest, RequestLog
 from .replies import Reply, block_id, generate
-from .signing import DEFAULT_SECRET
-from .stream import Event, error_event, finalize, message_json, sse_events
+from .signing import DEFAULT_SECRET, Signer
+from .stream import Event, error_event, finalize, message_json, recorded_message, sse_events
 from .tokens import count_input_tokens
 from .validation import check_auth, parse_json, validate_request
 
@@ -106,7 +106,7 @@ class Simulator:
     ) -> None:
         self.token_rate = token_rate
         self.clock = clock or time.monotonic
-        self.secret = secret
+        self.signer = Signer(secret)  # signs thinking blocks, remembers those it sent
         self.sleep = sleep
         self.cache = PromptCache(lambda: self.clock())
         # The most recent requests (see recording.py): at most `log_limit` of them and
@@ -132,7 +132,18 @@ class Simulator:
     # ------------------------------------------------------------------ public controls
 
     def script(self, reply: str | dict) -> None:
-        """Queue the exact next reply of /v1/messages (a str, or a dict with content blocks)."""
+        """Queue the next reply of /v1/messages (or of the next batch row).
+
+        A str is one text block. A dict with a ``content`` list of blocks (and optionally
+        ``stop_reason``, ``stop_details``, ``usage`` counters to override) is a scripted
+        reply: missing ids are filled in, thinking blocks without a signature are signed,
+        max_tokens and stop_sequences apply. A dict with ``"type": "message"`` is a Message
+        as the API returned it (e.g. ``message.model_dump()``) and is replayed verbatim:
+        content blocks with their signatures and ids, stop_reason, stop_sequence,
+        stop_details, every usage counter and, when present, ``id`` and ``model``; it still
+        streams as SSE, paced by ``token_rate``, and its thinking blocks are accepted back in
+        a later request's history as long as they are unchanged.
+        """
         with self._lock:
             self._queue.append(_scripted(reply))
 
@@ -276,7 +287,7 @@ class Simulator:
 
     def _count_tokens(self, *, headers: dict, body: bytes, rid: str, **_: Any) -> SimResponse:
         data = parse_json(body)
-        validate_request(data, headers, count_only=True, secret=self.secret)
+        validate_request(data, headers, count_only=True, signer=self.signer)
         return self._json({"input_tokens": count_input_tokens(data)}, rid)
 
     def _messages(self, *, headers: dict, body: bytes, rid: str, **_: Any) -> SimResponse:
@@ -299,7 +310,7 @@ class Simulator:
 
     def _message(self, data: dict, headers: dict, tier: str = "standard") -> dict:
         """The Message JSON /v1/messages answers for `data` (validated here; ApiError if not)."""
-        model = validate_request(data, headers, secret=self.secret)
+        model = validate_request(data, headers, signer=self.signer)
         total = count_input_tokens(data)
         if total > model.max_input_tokens:
             raise invalid(f"prompt is too long: {total} tokens > {model.max_input_tokens} maximum")
@@ -308,9 +319,25 @@ class Simulator:
             msg_id = f"msg_offline_{self._message_count:04d}"
             scripted = self._queue.popleft() if self._queue else None
             cache = self.cache.account(data, model, total)
+        if scripted is not None and scripted.recorded is not None:
+            usage = dict(cache.usage_fields(), service_tier=tier)
+            message = recorded_message(scripted.recorded, msg_id, model.id, usage)
+        else:
+            message = self._generated(data, model, msg_id, scripted, cache.usage_fields(), tier)
+        self.signer.remember(message["content"])
+        return message
+
+    def _generated(
+        self,
+        data: dict,
+        model: catalog.ModelInfo,
+        msg_id: str,
+        scripted: Reply | None,
+        usage: dict[str, Any],
+        tier: str,
+    ) -> dict:
         reply = _bind_script(scripted, msg_id) if scripted else generate(data, model, msg_id)
-        final = finalize(reply, data, msg_id, self.secret)
-        usage: dict[str, Any] = cache.usage_fields()
+        final = finalize(reply, data, msg_id, self.signer.secret)
         usage["output_tokens"] = final.output_tokens
         searches = sum(
             1
@@ -433,6 +460,8 @@ def _scripted(reply: str | dict) -> Reply:
         return Reply(content=[{"type": "text", "text": reply}], stop_reason="end_turn")
     if not isinstance(reply, dict) or not isinstance(reply.get("content", []), list):
         raise TypeError("script() takes a str or a dict with a 'content' list of blocks")
+    if reply.get("type") == "message":
+        return Reply(content=[], recorded=copy.deepcopy(reply))
     content = copy.deepcopy(reply.get("content", []))
     stop = reply.get("stop_reason") or (
         "tool_use" if any(b.get("type") == "tool_use" for b in content) else "end_turn"

@@ -20,7 +20,7 @@ from typing import Any
 from .catalog import ModelInfo, get_model
 from .errors import ApiError, invalid
 from .schemas import check_output_schema, output_format
-from .signing import DEFAULT_SECRET, verify
+from .signing import Signer
 
 VERSIONS = {"2023-01-01", "2023-06-01", "2026-10-21"}
 NEW_VERSION = "2026-10-21"
@@ -275,14 +275,14 @@ def _check_thinking(body: dict, model: ModelInfo, count_only: bool) -> None:
             )
 
 
-def _check_history(messages: list[dict], secret: bytes) -> None:
+def _check_history(messages: list[dict], signer: Signer) -> None:
     last_assistant = max(
         (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=None
     )
     if last_assistant is not None:
         for j, blk in enumerate(_blocks(messages[last_assistant].get("content"))):
             if blk.get("type") == "thinking":
-                if not verify(str(blk.get("thinking", "")), str(blk.get("signature", "")), secret):
+                if not signer.accepts(blk):
                     raise invalid(f"messages.{last_assistant}.content.{j}: {THINKING_EDITED}")
     for i, msg in enumerate(messages):
         if i > 0:
@@ -362,7 +362,11 @@ def _check_tools(body: dict, model: ModelInfo) -> None:
 
 
 def validate_request(
-    body: dict, headers: dict[str, str], *, count_only: bool = False, secret: bytes = DEFAULT_SECRET
+    body: dict,
+    headers: dict[str, str],
+    *,
+    count_only: bool = False,
+    signer: Signer | None = None,
 ) -> ModelInfo:
     """Validate a /v1/messages (or count_tokens) body. Returns the model or raises ApiError."""
     version = check_version(headers)
@@ -409,7 +413,7 @@ def validate_request(
     _check_thinking(body, model, count_only)
     _check_tools(body, model)
     _check_output_format(body, messages, count_only)
-    _check_history(messages, secret)
+    _check_history(messages, signer or Signer())
     return model
 
 
