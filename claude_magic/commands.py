@@ -12,12 +12,12 @@ that gets the parsed arguments; `%claude help` lists them. `--dry-run` lives her
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +47,42 @@ class _Parser(argparse.ArgumentParser):
         raise ArgumentsRejected(message)
 
 
-@dataclass(frozen=True)
+Argument = tuple[tuple[str, ...], dict[str, Any]]
+Handler = Callable[[Any, Any], Any]
+
+
 class Subcommand:
-    name: str
-    summary: str
-    usage: str
-    handler: Callable[[Any, Any], Any]
-    parser: argparse.ArgumentParser | None  # None: the handler parses the raw rest (count)
+    """`%claude NAME ARGS`: its usage line, summary, arguments and handler. The argparse
+    parser is made on first use, so `%load_ext` builds none."""
+
+    def __init__(
+        self,
+        name: str,
+        args: str,
+        summary: str,
+        arguments: tuple[Argument, ...],
+        handler: Handler,
+        raw: bool = False,
+    ) -> None:
+        self.name, self.summary, self.arguments = name, summary, arguments
+        self.handler, self.raw = handler, raw
+        self.usage = f"%claude {name} {args}".strip()
+
+    @functools.cached_property
+    def parser(self) -> argparse.ArgumentParser:
+        parser = _Parser(
+            prog=f"%claude {self.name}",
+            usage=self.usage.replace("%", "%%"),
+            description=self.summary,
+            add_help=False,
+            allow_abbrev=False,
+        )
+        for flags, kwargs in self.arguments:
+            parser.add_argument(*flags, **kwargs)
+        return parser
 
     def help(self) -> str:
-        if self.parser is None:
+        if self.raw:
             return f"{self.usage}\n\n{self.summary}"
         return self.parser.format_help().removeprefix("usage: ").rstrip()
 
@@ -64,38 +90,22 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def arg(*flags: str, **kwargs: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+def arg(*flags: str, **kwargs: Any) -> Argument:
     """One `add_argument` call of a subcommand."""
     return flags, kwargs
 
 
 def subcommand(
-    name: str,
-    summary: str,
-    *arguments: tuple[tuple[str, ...], dict[str, Any]],
-    usage: str = "",
-    raw: bool = False,
-) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, Any], Any]]:
-    """Register `%claude NAME`: `arguments` are `arg(...)`s; the handler gets (magics, args).
+    name: str, args: str, summary: str, *arguments: Argument, raw: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register `%claude NAME ARGS` (ARGS: its usage after the name, e.g. "[CHAT]").
 
-    `usage` replaces argparse's usage line; with `raw`, the handler gets the rest of the
-    line as text and parses it itself.
+    `arguments` are `arg(...)`s; the handler gets (magics, parsed arguments). With `raw`,
+    the handler gets the rest of the line as text and parses it itself.
     """
 
-    def register(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-        parser = None
-        if not raw:
-            parser = _Parser(
-                prog=f"%claude {name}",
-                usage=usage.replace("%", "%%") or None,
-                description=summary,
-                add_help=False,
-                allow_abbrev=False,
-            )
-            for flags, kwargs in arguments:
-                parser.add_argument(*flags, **kwargs)
-        line = usage or parser.format_usage().removeprefix("usage: ").strip()
-        SUBCOMMANDS[name] = Subcommand(name, summary, line, handler, parser)
+    def register(handler: Handler) -> Handler:
+        SUBCOMMANDS[name] = Subcommand(name, args, summary, arguments, handler, raw)
         return handler
 
     return register
@@ -119,7 +129,7 @@ def run(magics: Any, name: str, rest: str) -> Any:
     spec = SUBCOMMANDS[name]
     rest = rest.strip()
     try:
-        if spec.parser is None:
+        if spec.raw:
             return spec.handler(magics, rest)
         try:
             argv = split_argv(rest)
@@ -136,6 +146,7 @@ def run(magics: Any, name: str, rest: str) -> Any:
 
 @subcommand(
     "help",
+    "[SUBCOMMAND]",
     "Show this help, or one subcommand's.",
     arg("topic", nargs="?", metavar="SUBCOMMAND", help="A subcommand's name."),
 )
@@ -150,7 +161,7 @@ def _help(magics: Any, args: Any) -> None:
         )
 
 
-@subcommand("chats", "List the chats, with their turns and messages.")
+@subcommand("chats", "", "List the chats, with their turns and messages.")
 def _chats(magics: Any, args: Any) -> None:
     chats = list(current().chats)
     if not chats:
@@ -161,6 +172,7 @@ def _chats(magics: Any, args: Any) -> None:
 
 @subcommand(
     "reset",
+    "[CHAT]",
     "Empty one chat, or every chat.",
     arg("chat", nargs="?", metavar="CHAT", help="The chat to empty (default: every chat)."),
 )
@@ -183,6 +195,7 @@ def _known_chats() -> str:
 
 @subcommand(
     "restore",
+    "[PATH]",
     "Rebuild the chats from a saved notebook (default: this notebook).",
     arg("path", nargs="?", metavar="PATH", help="A saved notebook (default: the open one)."),
 )
@@ -223,11 +236,11 @@ def notebook_path(shell: Any) -> str | None:
 
 @subcommand(
     "export",
+    "[CHAT] PATH.ipynb [--force]",
     "Write a chat to a new notebook (restorable with %claude restore).",
     arg("chat", nargs="?", default="default", metavar="CHAT", help="The chat (default: default)."),
     arg("path", metavar="PATH.ipynb", help="The notebook file to write."),
     arg("--force", action="store_true", help="Overwrite PATH if it exists."),
-    usage="%claude export [CHAT] PATH.ipynb [--force]",
 )
 def _export(magics: Any, args: Any) -> None:
     from . import export
@@ -248,7 +261,7 @@ def _export(magics: Any, args: Any) -> None:
     print(f"Wrote chat {args.chat!r} ({turns}) to {args.path}.")
 
 
-@subcommand("usage", "Tokens and cost per cell so far, and a chart.")
+@subcommand("usage", "", "Tokens and cost per cell so far, and a chart.")
 def _usage(magics: Any, args: Any) -> None:
     from .usage import in_execution_order, plot_usage, summarize_by_cell, usage_table
 
@@ -278,8 +291,8 @@ def enable_figure_png(shell: Any) -> None:
 
 @subcommand(
     "count",
+    "[options] PROMPT",
     "Count the input tokens the next turn would send (history included); send nothing.",
-    usage="%claude count [options] PROMPT",
     raw=True,
 )
 def _count(magics: Any, rest: str) -> None:
@@ -295,9 +308,9 @@ def _count(magics: Any, rest: str) -> None:
 
 @subcommand(
     "tools",
+    "NAME[,NAME...]",
     "Show the tool definitions Claude gets for these Python functions.",
     arg("names", nargs="+", metavar="NAME", help="Functions defined in the notebook."),
-    usage="%claude tools NAME[,NAME...]",
 )
 def _tools(magics: Any, args: Any) -> None:
     from .tools import ToolSpecError, describe, resolve_tools

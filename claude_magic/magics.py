@@ -13,7 +13,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import MagicHelpFormatter, argument, magic_arguments
+from IPython.core.magic_arguments import MagicHelpFormatter, argument, kwds, magic_arguments
 from traitlets import Enum, Float, Int, TraitError, Unicode, observe, validate
 
 from . import commands
@@ -41,6 +41,15 @@ class _HelpFormatter(MagicHelpFormatter):
 
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: Any = "usage: %") -> None:
         super().add_usage(usage, actions, groups, prefix)
+
+
+# The help text (%%claude?, %claude help, docs/options.md) after the usage line.
+DESCRIPTION = (
+    "Send the cell (or the rest of the line) to Claude as a user turn:\n"
+    "  %%claude [options]          the cell body is the prompt\n"
+    "  %claude [options] PROMPT    the rest of the line is the prompt\n"
+    'Quote values with spaces; a value may start with "-" (--stop "---").\n\n' + commands.overview()
+)
 
 
 def _thinking(value: str) -> str | int:
@@ -98,6 +107,7 @@ class ClaudeMagics(Magics):
 
     @no_var_expand
     @magic_arguments()
+    @kwds(formatter_class=_HelpFormatter, description=DESCRIPTION)
     @argument("-m", "--model", help="Model id (default: %%config ClaudeMagics.model).")
     @argument("--max-tokens", type=int, help="Maximum output tokens for each API call.")
     @argument("-s", "--system", help="System prompt: text, or {{variable}}.")
@@ -310,23 +320,6 @@ class ClaudeMagics(Magics):
 
 
 ClaudeMagics.claude.parser.allow_abbrev = False  # `--max-token` is a typo, not an option
-
-
-def _help_text() -> str:
-    """`%%claude?`, `%claude help` and docs/options.md: usage, subcommands, options."""
-    parser = ClaudeMagics.claude.parser
-    parser.formatter_class = _HelpFormatter
-    parser.description = (
-        "Send the cell (or the rest of the line) to Claude as a user turn:\n"
-        "  %%claude [options]          the cell body is the prompt\n"
-        "  %claude [options] PROMPT    the rest of the line is the prompt\n"
-        'Quote values with spaces; a value may start with "-" (--stop "---").\n\n'
-        + commands.overview()
-    )
-    return parser.format_help()
-
-
-ClaudeMagics.claude.__doc__ = _help_text()
 
 
 def _value_options(magic: Any) -> dict[str, Any]:

@@ -61,3 +61,16 @@ def test_readme_curl_example_works_against_the_loopback_simulator():
         with urllib.request.urlopen(request, timeout=10) as response:
             reply = json.loads(response.read())
     assert reply["type"] == "message" and reply["role"] == "assistant"
+
+
+def test_each_subcommand_usage_names_its_arguments():
+    """The hand-written usage lines (kept so %load_ext builds no parser) match the parsers."""
+    from claude_magic.commands import SUBCOMMANDS
+
+    for spec in SUBCOMMANDS.values():
+        if spec.raw:
+            continue
+        for action in spec.parser._actions:
+            names = action.option_strings or [action.metavar or action.dest]
+            assert any(name in spec.usage.split(" ", 2)[-1] for name in names), (spec.usage, names)
+        assert spec.parser.format_usage() == f"usage: {spec.usage}\n"
