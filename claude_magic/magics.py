@@ -158,6 +158,8 @@ class ClaudeMagics(Magics):
     @line_cell_magic
     def claude(self, line: str, cell: str | None = None) -> Any:
         """Send the cell (or the rest of the line) to Claude as a user turn."""
+        if line.strip() in ("-h", "--help"):
+            return commands.run(self, "help", "")
         if cell is None:
             head, *rest = line.split(None, 1) or [""]
             if head in commands.SUBCOMMANDS:

@@ -88,6 +88,12 @@ def test_help_lists_every_subcommand_and_the_rule(ipython, capsys):
     for spec in SUBCOMMANDS.values():
         assert spec.usage in out
     assert "%claude -- help me write a haiku" in out
+    for flag in ("--help", "-h"):
+        ipython.run_line_magic("claude", flag)
+        assert capsys.readouterr().out.startswith("usage: %claude [-m MODEL]")
+        ipython.run_cell_magic("claude", flag, "the body is not sent")
+        assert capsys.readouterr().out.startswith("usage: %claude [-m MODEL]")
+    assert sent() == []
     ipython.run_line_magic("claude", "help export")
     out = capsys.readouterr().out
     assert out.startswith("%claude export [CHAT] PATH.ipynb [--force]") and "--force" in out
