@@ -195,6 +195,8 @@ def scripted_messages(turn: Turn, prefill: str | None = None) -> list[dict[str, 
             content = _without_prefill(content, prefill)
         scripts.append(
             {
+                "type": "message",  # the simulator replays such a dict verbatim
+                "role": "assistant",
                 "content": content,
                 "stop_reason": call.stop_reason or "end_turn",
                 "usage": copy.deepcopy(call.usage),
