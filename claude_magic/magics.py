@@ -26,10 +26,11 @@ from .backend import (
     offline_token_rate,
     resolve_backend,
 )
+from .errors import ClaudeError, Interrupted, explain
 from .exchange import DEFAULT_MAX_ITERATIONS, Exchange
 from .interpolate import InterpolationError, interpolate
 from .models import DEFAULT_MODEL
-from .request import CACHE_TTLS, EFFORTS, RequestOptions, user_message
+from .request import CACHE_TTLS, EFFORTS, RequestOptions, check_for_model, user_message
 from .session import current
 
 # Settings whose default comes from an environment variable; an explicit value wins.
@@ -250,6 +251,10 @@ class ClaudeMagics(Magics):
         if not text.strip() and not attachments:
             raise UsageError("Nothing to send: the cell is empty (and nothing is attached).")
         commands.resolve_tools(args, namespace, options)
+        try:
+            check_for_model(options)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         backend = self._backend(args)
         session = current()
         chat = session.chats.get(args.chat)
@@ -259,7 +264,12 @@ class ClaudeMagics(Magics):
             return commands.dry_run(chat, cell_id, user, options, backend, fresh=args.new)
         if backend == "offline":
             session.backends.token_rate = self._token_rate()
-        client = session.client(backend)
+        try:
+            client = session.client(backend)
+        except Exception as exc:  # the SDK could not find credentials, a profile, ...
+            raise ClaudeError(
+                explain(exc, model=options.model, offline=backend == "offline")
+            ) from None
         exchange = Exchange(
             client=client,
             chat=chat,
@@ -275,7 +285,12 @@ class ClaudeMagics(Magics):
             fresh=args.new,
             chats=session.chats,
         )
-        exchange.run()
+        try:
+            exchange.run()
+        except KeyboardInterrupt:  # one line, not a traceback through the SDK
+            raise Interrupted(
+                "Interrupted: nothing was added to the chat. Run the cell again to retry."
+            ) from None
         if args.out:
             self.shell.user_ns[args.out] = exchange.last_message
         return None

@@ -251,3 +251,45 @@ def test_chats_counts_in_words(ipython, capsys):
     capsys.readouterr()
     ipython.run_line_magic("claude", "chats")
     assert capsys.readouterr().out == "default: 1 turn, 2 messages\n"
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ("-m claude-opus-5-5 --thinking 2048", "does not take a thinking budget"),
+        ("-m claude-haiku-4-5 --thinking", "has no adaptive thinking"),
+        ("-m claude-opus-5-5 --thinking off", "cannot turn thinking off"),
+        ("-m claude-sonnet-5-5 --prefill {", "does not accept a prefill"),
+        ("-m claude-haiku-4-5 --max-tokens 100000", "more than claude-haiku-4-5 can write"),
+    ],
+)
+def test_options_a_model_rejects_are_refused_before_sending(ipython, options, says):
+    """The model table knows what the API would answer 400 to: say so, send nothing."""
+    import claude_magic
+
+    sim = claude_magic.simulator()
+    sent = len(sim.requests)
+    with pytest.raises(UsageError, match=says):
+        ipython.run_cell_magic("claude", options, "hello")
+    assert len(sim.requests) == sent
+
+
+def test_a_model_missing_from_the_table_is_not_checked_early(ipython):
+    """A new model must still reach the API with a stale table (here: the simulator's 404)."""
+    from claude_magic.errors import ExchangeFailed
+
+    with pytest.raises(ExchangeFailed, match="Unknown model 'claude-future-9'"):
+        ipython.run_cell_magic("claude", "-m claude-future-9 --thinking 2048", "hello")
+
+
+def test_no_credentials_with_an_sdk_config_dir_is_one_clear_error(ipython):
+    """ANTHROPIC_CONFIG_DIR without a profile made the SDK raise CredentialsError raw."""
+    from claude_magic.errors import ClaudeError
+
+    ipython.run_line_magic("config", "ClaudeMagics.backend = 'api'")
+    try:
+        with pytest.raises(ClaudeError, match="No API key found") as caught:
+            ipython.run_cell_magic("claude", "", "hello")
+    finally:
+        ipython.run_line_magic("config", "ClaudeMagics.backend = 'auto'")
+    assert "ANTHROPIC_API_KEY" in str(caught.value)

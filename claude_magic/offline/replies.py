@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..formatting import plural
 from .catalog import ModelInfo
 from .schemas import format_of, structured_value, tool_input
 
@@ -316,12 +317,14 @@ class Generator:
         words = len(self.prompt.split())
         lines.append("What I received:")
         lines.append("")
-        lines.append(f"- your message: {words} words, {len(self.prompt)} characters")
-        lines.append(f"- conversation: {len(self.messages)} message(s)")
+        lines.append(
+            f"- your message: {plural(words, 'word')}, {plural(len(self.prompt), 'character')}"
+        )
+        lines.append(f"- conversation: {plural(len(self.messages), 'message')}")
         system = self.body.get("system")
         if system:
             sys_text = system if isinstance(system, str) else text_of(system)
-            lines.append(f"- system prompt: {len(sys_text)} characters")
+            lines.append(f"- system prompt: {plural(len(sys_text), 'character')}")
         for b in self.user_blocks:
             if b.get("type") == "image":
                 lines.append(f"- image: {describe_media(b)}")
@@ -371,7 +374,7 @@ class Generator:
                 for b in as_blocks(m.get("content")):
                     if b.get("type") == "tool_use":
                         names[b.get("id")] = b.get("name")
-        lines = [f"{BANNER} I received {len(results)} tool result(s):", ""]
+        lines = [f"{BANNER} I received {plural(len(results), 'tool result')}:", ""]
         for r in results:
             content = r.get("content", "")
             text = content if isinstance(content, str) else text_of(content)
