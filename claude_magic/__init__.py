@@ -108,3 +108,6 @@ def unload_ipython_extension(ipython: Any) -> None:
     ]
     transforms = ipython.input_transformer_manager.cleanup_transforms
     transforms[:] = [t for t in transforms if getattr(t, "__name__", "") != "questions_are_prompts"]
+    from .budget import configure
+
+    configure(None)

@@ -22,6 +22,9 @@ from typing import Any
 from .errors import ClaudeError
 
 BUDGET_ENV = "CLAUDE_MAGIC_BUDGET_USD"
+_configured: Callable[[], float | None] | None = None
+"""Where the limit is set when the magics are loaded (`%config ClaudeMagics.budget_usd`,
+which wins over the environment); None: the environment alone."""
 
 
 class BudgetExceeded(ClaudeError):
@@ -42,6 +45,17 @@ def budget_from_env(environ: Mapping[str, str] = os.environ) -> float | None:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{BUDGET_ENV}={raw!r}: the budget must be a dollar amount >= 0")
     return value
+
+
+def configure(source: Callable[[], float | None] | None) -> None:
+    """Make `source` the one place the kernel's limit is read from (the magics do this)."""
+    global _configured
+    _configured = source
+
+
+def limit_usd() -> float | None:
+    """The kernel's budget in USD, or None for no limit."""
+    return _configured() if _configured is not None else budget_from_env()
 
 
 def billed_usd(rows: Iterable[Mapping[str, Any]]) -> float:

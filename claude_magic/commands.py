@@ -217,7 +217,10 @@ def _restore(magics: Any, args: Any) -> None:
         raise ArgumentsRejected(f"no usable turn record ({reasons}); chats unchanged")
     for record in skipped:
         print(record)
-    registry = current().chats
+    session = current()
+    for chat in chats:
+        session.vouch_for(chat.messages)
+    registry = session.chats
     restored = {c.name for c in chats}
     replaced = [c.name for c in registry if len(c) and c.name not in restored]
     registry.replace_all(chats)
@@ -225,6 +228,51 @@ def _restore(magics: Any, args: Any) -> None:
     print(f"Restored from {path}: {summary}.")
     if replaced:
         print(f"Chats not in that notebook were cleared: {', '.join(replaced)}.")
+
+
+@subcommand(
+    "replay",
+    "[PATH|off]",
+    "Answer cells from recorded turns (a saved notebook or an answers file), offline.",
+    arg(
+        "source",
+        nargs="?",
+        metavar="PATH|off",
+        help="A saved notebook, a folder of them, or an answers .json; off stops replaying.",
+    ),
+)
+def _replay(magics: Any, args: Any) -> None:
+    from .replay import AnswerBook, ReplayError
+
+    session = current()
+    if args.source is None:
+        if session.replay is None:
+            print("No recording loaded: %claude replay PATH (a saved notebook or answers.json).")
+        else:
+            print(session.replay.describe())
+        return
+    if args.source == "off":
+        if session.replay is None:
+            print("Replay was not on.")
+            return
+        print(
+            f"Replay off after {plural(session.replay.matched, 'recorded answer')}; cells go "
+            "to the usual backend again."
+        )
+        session.replay = None
+        return
+    try:
+        book = AnswerBook.load(args.source)
+    except ReplayError as exc:
+        raise ArgumentsRejected(str(exc)) from None
+    for skipped in book.skipped:
+        print(skipped)
+    session.replay = book
+    print(
+        f"Replaying {plural(len(book.turns), 'recorded turn')} from {args.source}: a cell "
+        "that matches one is answered from it (offline, nothing is sent); any other by the "
+        "offline simulator, with a note saying why. %claude replay off stops."
+    )
 
 
 def notebook_path(shell: Any) -> str | None:

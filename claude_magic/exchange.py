@@ -72,8 +72,9 @@ class Exchange:
     """A line the view shows before the reply (e.g. a replay that fell back)."""
     replayed: bool = False
     """The client plays a recording (`%claude replay`): its calls are marked replayed."""
-    check_budget: Callable[[dict[str, Any]], None] | None = None
-    """Called with every request before it is sent; raises (BudgetExceeded) to send nothing."""
+    budget: Any = None
+    """The kernel's `Budget` (None: no cap): every request is checked before it is sent,
+    and the footer shows what is left."""
     turn: Turn = field(init=False)
     last_message: Any = field(init=False, default=None)
     """The last call's `anthropic` Message object (for `-o/--out`)."""
@@ -126,6 +127,7 @@ class Exchange:
                 dropped_turns=max(dropped - 1, 0),
                 moved_from=moved_from.name if moved_from else None,
                 notice=self.notice,
+                budget_left_usd=self.budget.left_usd if self.budget is not None else None,
             )
         )
         try:
@@ -216,8 +218,8 @@ class Exchange:
 
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         """One API call (streamed unless --no-stream); returns the final message as a dict."""
-        if self.check_budget is not None:
-            self.check_budget(request)
+        if self.budget is not None:
+            self.budget.check(request)
         self._feed.start_call()
         started_at = datetime.now(timezone.utc).isoformat()
         start = self.clock()

@@ -16,7 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.core.magic_arguments import MagicHelpFormatter, argument, kwds, magic_arguments
 from traitlets import Enum, Float, Int, TraitError, Unicode, observe, validate
 
-from . import commands
+from . import budget, commands
 from .argv import attach_values, option_nargs, split_argv, split_options
 from .attachments import AttachmentError, attachment_block
 from .backend import (
@@ -26,6 +26,7 @@ from .backend import (
     offline_token_rate,
     resolve_backend,
 )
+from .budget import BUDGET_ENV
 from .errors import ClaudeError, Interrupted, explain
 from .exchange import DEFAULT_MAX_ITERATIONS, Exchange
 from .interpolate import InterpolationError, interpolate
@@ -34,7 +35,7 @@ from .request import CACHE_TTLS, EFFORTS, RequestOptions, check_for_model, user_
 from .session import current
 
 # Settings whose default comes from an environment variable; an explicit value wins.
-ENV_DEFAULT_SETTINGS = ("backend", "offline_token_rate")
+ENV_DEFAULT_SETTINGS = ("backend", "offline_token_rate", "budget_usd")
 
 
 class _HelpFormatter(MagicHelpFormatter):
@@ -88,6 +89,28 @@ class ClaudeMagics(Magics):
     view = Enum(["auto", "live", "text"], default_value="auto", help="How replies are shown.").tag(
         config=True
     )
+    budget_usd = Float(
+        None,
+        allow_none=True,
+        help=f"Stop sending once the API has billed this kernel this many USD (None: no "
+        f"limit). Unless set, {BUDGET_ENV} decides.",
+    ).tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        budget.configure(self._budget_limit)
+
+    def _budget_limit(self) -> float | None:
+        """The explicit setting, else the hub's CLAUDE_MAGIC_BUDGET_USD (one home: here)."""
+        setting = self.explicit("budget_usd")
+        return setting if setting is not None else budget.budget_from_env()
+
+    @validate("budget_usd")
+    def _check_budget(self, proposal: Any) -> float | None:
+        value = proposal["value"]
+        if value is not None and not 0 <= value < float("inf"):
+            raise TraitError(f"budget_usd must be a dollar amount >= 0 (or None), not {value}")
+        return value
 
     @validate("offline_token_rate")
     def _check_token_rate(self, proposal: Any) -> float:
@@ -262,8 +285,16 @@ class ClaudeMagics(Magics):
         user = user_message(text, attachments)
         if args.dry_run:
             return commands.dry_run(chat, cell_id, user, options, backend, fresh=args.new)
+        replayed, notice = False, None
+        if session.replay is not None:
+            replayed, notice = self._replay(session, chat, cell_id, user, options, args)
+            backend = "offline"
         if backend == "offline":
             session.backends.token_rate = self._token_rate()
+        try:
+            spending = None if backend == "offline" else session.budget()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         try:
             client = session.client(backend)
         except Exception as exc:  # the SDK could not find credentials, a profile, ...
@@ -284,16 +315,46 @@ class ClaudeMagics(Magics):
             stream=not args.no_stream,
             fresh=args.new,
             chats=session.chats,
+            notice=notice,
+            replayed=replayed,
+            budget=spending,
         )
         try:
-            exchange.run()
+            turn, _ = exchange.run()
         except KeyboardInterrupt:  # one line, not a traceback through the SDK
             raise Interrupted(
                 "Interrupted: nothing was added to the chat. Run the cell again to retry."
             ) from None
+        if backend != "offline":
+            session.vouch_for(turn.replies)
         if args.out:
             self.shell.user_ns[args.out] = exchange.last_message
         return None
+
+    def _replay(
+        self,
+        session: Any,
+        chat: Any,
+        cell_id: str | None,
+        user: dict[str, Any],
+        options: RequestOptions,
+        args: Any,
+    ) -> tuple[bool, str | None]:
+        """Script the cell's recorded turn into the kernel's simulator, or say why not.
+
+        Returns (replayed, notice). Either way the cell is answered offline.
+        """
+        from .replay import Match, RecordedTools, scripted_messages
+
+        position = 0 if args.new else chat.position_for(cell_id)
+        found = session.replay.match(cell_id, chat.name, position, user)
+        if not isinstance(found, Match):
+            return False, f"Not in the recording ({found.reason}): the offline simulator answers."
+        simulator = session.backends.simulator
+        for message in scripted_messages(found.turn, options.prefill):
+            simulator.script(message)
+        options.tools = RecordedTools.of(options.tools, found.turn)
+        return True, None
 
     def _backend(self, args: Any) -> str:
         if args.offline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -51,7 +52,7 @@ def test_a_call_past_the_budget_sends_nothing_and_changes_nothing() -> None:
         view=NullView(),
         offline=False,
         on_call=lambda call, turn: ledger.record(call, chat="x", cell_id=None, execution_count=1),
-        check_budget=budget.check,
+        budget=budget,
     )
     with pytest.raises(BudgetExceeded) as caught:
         exchange.run()
@@ -73,7 +74,41 @@ def test_a_call_within_the_budget_goes_through_and_is_counted() -> None:
         view=NullView(),
         offline=False,
         on_call=lambda call, turn: ledger.record(call, chat="x", cell_id=None, execution_count=1),
-        check_budget=budget.check,
+        budget=budget,
     ).run()
     assert len(chat) == 1 and 0 < budget.spent_usd < 0.01
     assert budget.left_usd == pytest.approx(1.0 - budget.spent_usd)
+
+
+def test_a_classroom_budget_in_a_kernel_refuses_before_sending(tmp_path):
+    """Against an API that is not the simulator: nothing reaches it once the cap is hit."""
+    from tests.fake_api import FakeApi
+    from tests.kernel import Kernel
+
+    with FakeApi() as api:
+        env = {
+            "ANTHROPIC_API_KEY": "sk-class-not-real",
+            "ANTHROPIC_BASE_URL": api.url,
+            "CLAUDE_MAGIC_BUDGET_USD": "5",
+        }
+        kernel = Kernel(env=env, cwd=str(tmp_path))
+        try:
+            assert kernel.run("%load_ext claude_magic\nimport claude_magic").error is None
+            first = kernel.run("%%claude\nHello.", cell_id="a")
+            assert first.error is None, first.error_text
+            assert "budget left $4.99" in json.dumps(first.displays())
+            kernel.run("%config ClaudeMagics.budget_usd = 0.0000001")  # explicit beats the hub
+            before = kernel.value("claude_magic.get_chat().messages")
+            rows = kernel.value("len(claude_magic.usage_frame())")
+            sent = len(api.requests)
+            refused = kernel.run("%%claude\nAnd again.", cell_id="b")
+            assert refused.error is not None and refused.error["ename"] == "BudgetExceeded"
+            assert "Nothing was sent" in refused.error_text
+            assert "%config ClaudeMagics.budget_usd = " in refused.error_text
+            assert len(api.requests) == sent
+            assert kernel.value("claude_magic.get_chat().messages") == before
+            assert kernel.value("len(claude_magic.usage_frame())") == rows
+            offline = kernel.run("%%claude --offline\nFree practice.", cell_id="c")
+            assert offline.error is None, offline.error_text  # the simulator costs nothing
+        finally:
+            kernel.close()
