@@ -227,8 +227,12 @@ def plot_costs(frame: pd.DataFrame, ax: Axes | None = None) -> Figure:
             "for a usage frame use plot_costs(cost_summary(df))"
         )
     if ax is None:
-        height = 2.2 + 0.45 * max(len(frame), 1) * (2 if draw is _plot_comparison else 1)
-        ax = Figure(figsize=(8, min(height, 12)), layout="constrained").subplots()
+        rows = max(len(frame), 1)
+        if draw is _plot_comparison:
+            height = min(1.8 + 0.75 * rows, 12)
+        else:
+            height = 4.0 if _upright(frame) else min(1.8 + 0.45 * rows, 12)
+        ax = Figure(figsize=(9, height), layout="constrained").subplots()
     fig = ax.get_figure()
     if frame.empty:
         ax.text(0.5, 0.5, "no usage yet", ha="center", va="center", transform=ax.transAxes)
@@ -439,7 +443,7 @@ def _price_notes(frame: pd.DataFrame) -> list[str]:
     when = ", ".join(sorted(dates)) or pricing.PRICES_AS_OF
     notes = [f"USD at prices as of {when} (claude_magic.price_table())."]
     repriced = frame.attrs.get("repriced")
-    if repriced:
+    if repriced is not None:
         how = []
         if repriced.get("model"):
             how.append(f"on {repriced['model']}")
@@ -497,11 +501,16 @@ def _cell_label(execution_count: Any, cell_id: Any) -> str:
     return cell_id[:8] if isinstance(cell_id, str) else "?"
 
 
+def _upright(frame: pd.DataFrame) -> bool:
+    """Cells and days are drawn upright, in their order; other groups as horizontal bars."""
+    return bool({"cell", "day"} & set(frame.attrs.get("by", [])))
+
+
 def _plot_summary(frame: pd.DataFrame, ax: Axes) -> None:
     labels = _labels(frame)
     cost = frame["cost_usd"].astype("float64").fillna(0).tolist()
     saved = frame["cache_savings_usd"].astype("float64").fillna(0).tolist()
-    upright = bool({"cell", "day"} & set(frame.attrs.get("by", [])))
+    upright = _upright(frame)
     positions = list(range(len(frame)))
     if upright:
         ax.bar(positions, cost, label="cost", color="C0")
@@ -555,7 +564,7 @@ def _plot_summary(frame: pd.DataFrame, ax: Axes) -> None:
     report.attrs = dict(frame.attrs)
     caption = report.caption_lines()
     ax.set_title(_plain(caption[0] if caption else "Cost"), fontsize="medium", loc="left")
-    ax.legend(loc="lower right" if not upright else "upper right", fontsize="small", frameon=False)
+    _legend(ax)
 
 
 def _plot_comparison(frame: pd.DataFrame, ax: Axes) -> None:
@@ -606,4 +615,9 @@ def _plot_comparison(frame: pd.DataFrame, ax: Axes) -> None:
     ax.margins(x=0.2)
     title = str(frame.attrs.get("title", "Cost on each model"))
     ax.set_title(_plain(title), fontsize="medium", loc="left")
-    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    _legend(ax)
+
+
+def _legend(ax: Axes) -> None:
+    """Beside the axes, where it hides no bar."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)

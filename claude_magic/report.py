@@ -27,13 +27,24 @@ TOKEN_KINDS = (
 """The four token kinds of a cost table, in the order a prompt is billed."""
 
 
-def usd(value: Any) -> str:
-    """Dollars with four decimals (an API call often costs less than a cent), rounded half
-    up from the value without float noise, so a total shows the same however it was summed."""
+def usd(value: Any, decimals: int | None = None) -> str:
+    """Dollars, rounded half up without float noise (a total shows the same however it was
+    summed), with four decimals or as many as two significant digits of a smaller amount
+    need (an offline or Haiku call can cost a few millionths)."""
     if _missing(value):
         return "n/a"
-    cents = Decimal(repr(round(float(value), 10))).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    return f"${cents:,}"
+    number = round(float(value), 10)
+    places = usd_decimals([number]) if decimals is None else decimals
+    rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return f"${rounded:,}"
+
+
+def usd_decimals(values: Any) -> int:
+    """Decimals that show the smallest non-zero amount with two significant digits (4 to 8)."""
+    amounts = [abs(float(v)) for v in values if not _missing(v) and float(v) != 0]
+    if not amounts:
+        return 4
+    return max(4, min(8, 1 - math.floor(math.log10(min(amounts)))))
 
 
 def percent(value: Any) -> str:
@@ -83,8 +94,14 @@ class ReportFrame(pd.DataFrame):
         """A plain copy with the formatted columns as text, for display."""
         shown = pd.DataFrame(self).copy()
         for column, kind in self.attrs.get("formats", {}).items():
-            if column in shown.columns:
-                shown[column] = [FORMATS[kind](v) for v in shown[column].tolist()]
+            if column not in shown.columns:
+                continue
+            values = shown[column].tolist()
+            if kind == "usd":  # one number of decimals per column, so amounts line up
+                places = usd_decimals(values)
+                shown[column] = [usd(v, places) for v in values]
+            else:
+                shown[column] = [FORMATS[kind](v) for v in values]
         return shown
 
     def _repr_html_(self) -> str:

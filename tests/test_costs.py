@@ -10,6 +10,7 @@ import io
 import math
 import warnings
 from datetime import date
+from pathlib import Path
 
 import matplotlib
 
@@ -319,6 +320,7 @@ def test_reprice_batch_rule(ledger_frame):
     assert (standard["service_tier"] == "standard").all()
     as_run = costs.reprice(ledger_frame)
     assert as_run["cost_usd"].tolist() == pytest.approx(AS_RUN, rel=1e-12)
+    assert "Repriced at current prices" in repr(costs.cost_summary(as_run))
     assert as_run["service_tier"].tolist()[:5] == ["standard"] * 3 + ["batch", "standard"]
     # A batch-priced frame summarises with batch savings: sonnet 8,000 x 1.8 / 2.
     s = costs.cost_summary(batch, by="model")
@@ -499,3 +501,29 @@ def test_no_warning_on_a_fresh_table(ledger_frame):
         warnings.simplefilter("error")
         costs.cost_summary(ledger_frame, by="day")
         costs.compare_costs(ledger_frame)
+
+
+COURSE = Path(__file__).parent.parent / "notebooks" / "data" / "saved_course"
+
+
+def test_shipped_course_folder_reads_offline_and_stays_small():
+    """notebooks/data/saved_course (scripts/make_saved_course.py) feeds the tutorial."""
+    files = sorted(COURSE.glob("*.ipynb"))
+    assert [f.name for f in files] == [
+        "lesson1_first_chat.ipynb",
+        "lesson2_caching.ipynb",
+        "lesson3_models.ipynb",
+    ]
+    assert all(f.stat().st_size < 20_000 for f in files)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        course = claude_magic.usage_from_notebooks(COURSE)
+    assert len(course) == 9 and course["offline"].all()
+    assert course["cost_usd"].notna().all()
+    assert set(course["model"]) == {"claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5-5"}
+    assert course["chat"].nunique() == 4  # intro, quick, reader, opus
+    days = costs.cost_summary(course, by="day")
+    assert [str(d) for d in days["day"]] == ["2026-11-16", "2026-11-18", "2026-11-20"]
+    caching = costs.cost_summary(course, by="notebook").set_index("notebook")
+    cached = caching.loc[str(COURSE / "lesson2_caching.ipynb")]
+    assert cached["cache_read_input_tokens"] > 0 and cached["cache_savings_usd"] > 0
