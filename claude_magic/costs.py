@@ -559,7 +559,7 @@ def _plot_summary(frame: pd.DataFrame, ax: Axes) -> None:
                 va="center",
                 fontsize="small",
             )
-        ax.margins(x=0.35)
+        ax.margins(x=0.5)  # room for the labels at the bars' ends
     report = ReportFrame(frame)
     report.attrs = dict(frame.attrs)
     caption = report.caption_lines()

@@ -111,13 +111,20 @@ class ReportFrame(pd.DataFrame):
             index=not isinstance(self.index, pd.RangeIndex),
             na_rep="",
             border=0,
+            classes="cm-report",
             max_rows=pd.get_option("display.max_rows"),
             max_cols=pd.get_option("display.max_columns"),
             show_dimensions=False,
         )
         parts = [f"<p><strong>{html.escape(head)}</strong></p>"] if head else []
         parts += [f"<p><small>{html.escape(note)}</small></p>" for note in notes]
-        return "<div>" + "".join(parts) + table + "</div>"
+        # `$` as an entity and `mathjax_ignore`: JupyterLab would typeset "$0.01 … $0.02" as
+        # math; values stay on one line (a model id would wrap at its hyphens).
+        body = ("".join(parts) + table).replace("$", "&#36;")
+        return (
+            '<div class="cm-report-frame mathjax_ignore tex2jax_ignore">'
+            "<style>.cm-report td { white-space: nowrap; }</style>" + body + "</div>"
+        )
 
     def __repr__(self) -> str:
         body = pd.DataFrame.__repr__(self.formatted())

@@ -396,6 +396,9 @@ def test_html_display_is_formatted_captioned_and_escaped(ledger_frame):
     frame.loc[0, "chat"] = "<b>bold</b>"
     s = costs.cost_summary(frame, by="chat")
     shown = s._repr_html_()
+    # No "$" for JupyterLab's MathJax to typeset "$0.4044 … $0.0524" as math.
+    assert "$" not in shown and "mathjax_ignore" in shown
+    shown = shown.replace("&#36;", "$")
     assert "Cost by chat · 6 calls · total $0.4044" in shown
     assert "cache hit rate" in shown and "cache saved $0.0524" in shown
     assert "&lt;b&gt;bold&lt;/b&gt;" in shown and "<b>bold" not in shown

@@ -19,7 +19,7 @@ def test_show_usage_sends_an_html_table_and_a_png_chart(tmp_path):
         shown = kernel.run("from claude_magic.costs import show_usage\nshow_usage(by='model')")
         assert shown.error is None, shown.error_text
         table, chart = shown.displays()
-        assert "<strong>Cost by model · 2 calls · total $" in table["text/html"]
+        assert "<strong>Cost by model · 2 calls · total &#36;" in table["text/html"]
         assert "claude-haiku-5-5" in table["text/html"] and "cache hit rate" in table["text/html"]
         assert base64.b64decode(chart["image/png"]).startswith(b"\x89PNG")
         assert not shown.stderr
