@@ -71,7 +71,7 @@ def cost_summary(df: pd.DataFrame | None = None, by: str | Sequence[str] = "cell
         {kind: _counts(frame, kind).to_numpy() for kind in TOKEN_KINDS}
         | {
             "cost_usd": frame["cost_usd"].astype("float64").to_numpy(),
-            "cache_savings_usd": _prices(frame, pricing.cache_savings_usd),
+            "cache_savings_usd": _priced(frame)[1].to_numpy(),
             "_order": range(len(frame)),
         }
     )
@@ -139,7 +139,7 @@ def reprice(
         out["service_tier"] = pd.Series(tier, index=out.index, dtype="string")
     elif "service_tier" not in out.columns:
         out["service_tier"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    out["cost_usd"] = _prices(out, pricing.cost_usd)
+    out["cost_usd"] = _priced(out)[0].to_numpy()
     changed = {"model": model, "cache": cache, "batch": batch}
     out.attrs["repriced"] = {
         **out.attrs.get("repriced", {}),
@@ -301,40 +301,47 @@ def _counts(frame: pd.DataFrame, column: str) -> Any:
     return pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
 
 
-def _usages(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The API usage dict of each row, for `pricing` (the one home of the arithmetic)."""
-    writes = _counts(frame, "cache_creation_input_tokens").tolist()
-    five, hour = (_counts(frame, c).tolist() for c in _WRITE_SPLIT)
-    columns = [_counts(frame, c).tolist() for c in TOKEN_KINDS]
-    searches = _counts(frame, "web_search_requests").tolist()
-    tiers = frame["service_tier"].tolist() if "service_tier" in frame else [None] * len(frame)
-    usages = []
-    for i, (inp, write, read, out) in enumerate(zip(*columns, strict=True)):
-        usage: dict[str, Any] = {
-            "input_tokens": inp,
-            "output_tokens": out,
-            "cache_creation_input_tokens": write,
-            "cache_read_input_tokens": read,
-            "server_tool_use": {"web_search_requests": searches[i]},
-            "service_tier": tiers[i] if isinstance(tiers[i], str) else None,
-        }
-        # The 5m/1h split when it accounts for every write (a hand-made frame may lack it).
-        if five[i] + hour[i] == writes[i]:
-            usage["cache_creation"] = {
-                "ephemeral_5m_input_tokens": five[i],
-                "ephemeral_1h_input_tokens": hour[i],
-            }
-        usages.append(usage)
-    return usages
+def _billed(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series, pd.Series]:
+    """Each row's billed token counts (by `pricing.RATES` kind), batch flag and web searches."""
+    writes = _counts(frame, "cache_creation_input_tokens")
+    five, hour = (_counts(frame, column) for column in _WRITE_SPLIT)
+    split = five + hour == writes  # a frame without the 5m/1h split: every write is 5m
+    tokens = {
+        "input": _counts(frame, "input_tokens"),
+        "output": _counts(frame, "output_tokens"),
+        "cache_write_5m": five.where(split, writes),
+        "cache_write_1h": hour.where(split, 0),
+        "cache_read": _counts(frame, "cache_read_input_tokens"),
+    }
+    tier = frame["service_tier"] if "service_tier" in frame.columns else None
+    batch = (
+        pd.Series(False, index=frame.index)
+        if tier is None
+        else (tier.astype("string") == "batch").fillna(False).astype(bool)
+    )
+    return tokens, batch, _counts(frame, "web_search_requests")
 
 
-def _prices(frame: pd.DataFrame, price: Any) -> list[float]:
-    """`price(model, usage)` per row (cost or cache savings); nan for a row without a model."""
-    models = frame["model"].tolist()
-    return [
-        price(model, usage) if isinstance(model, str) else math.nan
-        for model, usage in zip(models, _usages(frame), strict=True)
-    ]
+def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Cost and cache savings of every row at the prices in use (`pricing.call_charges` does
+    the arithmetic, per model); nan for a row whose model has no price or no model."""
+    index = frame.index
+    frame = frame.reset_index(drop=True)  # a concatenated frame may repeat index labels
+    tokens, batch, searches = _billed(frame)
+    cost = pd.Series(math.nan, index=frame.index, dtype="float64")
+    saved = cost.copy()
+    models = frame["model"].astype("string")
+    for model in models.dropna().unique():
+        rows = (models == model).fillna(False).astype(bool)
+        charged = pricing.call_charges(
+            str(model),
+            {kind: counts[rows] for kind, counts in tokens.items()},
+            batch=batch[rows],
+            web_searches=searches[rows],
+        )
+        if charged is not None:
+            cost[rows], saved[rows] = charged
+    return cost.set_axis(index), saved.set_axis(index)
 
 
 def _total(frame: pd.DataFrame) -> float:

@@ -31,6 +31,7 @@ __all__ = [
     "StalePricesWarning",
     "UnknownModelPriceWarning",
     "cache_savings_usd",
+    "call_charges",
     "check_price_age",
     "cost_usd",
     "estimate_input_cost_usd",
@@ -154,15 +155,39 @@ def _tokens(usage: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
-def _prompt(tokens: Mapping[str, int]) -> int:
+def _prompt(tokens: Mapping[str, Any]) -> Any:
     """Prompt length for the Haiku 5.5 tier: input + cache writes + cache reads."""
-    return sum(n for kind, n in tokens.items() if kind != "output")
+    return (
+        tokens["input"] + tokens["cache_write_5m"] + tokens["cache_write_1h"] + tokens["cache_read"]
+    )
 
 
 def _tier(price: ModelPrice, prompt_tokens: int) -> ModelPrice:
     if price.long_prompt is not None and prompt_tokens > LONG_PROMPT_TOKENS:
         return price.long_prompt
     return price
+
+
+def _by_tier(price: ModelPrice, prompt: Any, amount: Callable[[ModelPrice], Any]) -> Any:
+    """`amount(rates)` at the rates of the prompt's tier: for one call, or element-wise for
+    pandas Series of many calls."""
+    base = amount(price)
+    if price.long_prompt is None:
+        return base
+    long = amount(price.long_prompt)
+    above = prompt > LONG_PROMPT_TOKENS
+    if isinstance(above, bool):
+        return long if above else base
+    return base.where(~above, long)
+
+
+def _charges(price: ModelPrice, tokens: Mapping[str, Any], factor: Any, searches: Any) -> Any:
+    """(cost, cache savings) in USD of token counts at a price: the one place of the
+    arithmetic, for numbers (one call) and pandas Series (many calls) alike."""
+    prompt = _prompt(tokens)
+    cost = _by_tier(price, prompt, lambda r: sum(tokens[kind] * getattr(r, kind) for kind in RATES))
+    saved = _by_tier(price, prompt, lambda r: tokens["cache_read"] * (r.input - r.cache_read))
+    return cost * factor / 1e6 + searches * WEB_SEARCH_USD_PER_REQUEST, saved * factor / 1e6
 
 
 def _batch_factor(usage: Mapping[str, Any], batch: bool | None) -> float:
@@ -181,11 +206,8 @@ def cost_usd(model: str, usage: Mapping[str, Any], *, batch: bool | None = None)
     price = get_price(model)
     if price is None:
         return math.nan
-    tokens = _tokens(usage)
-    rates = _tier(price, _prompt(tokens))
-    total = sum(n * getattr(rates, kind) for kind, n in tokens.items())
     searches = _n(usage.get("server_tool_use"), "web_search_requests")
-    return total * _batch_factor(usage, batch) / 1e6 + searches * WEB_SEARCH_USD_PER_REQUEST
+    return _charges(price, _tokens(usage), _batch_factor(usage, batch), searches)[0]
 
 
 def cache_savings_usd(model: str, usage: Mapping[str, Any], *, batch: bool | None = None) -> float:
@@ -194,10 +216,21 @@ def cache_savings_usd(model: str, usage: Mapping[str, Any], *, batch: bool | Non
     price = get_price(model)
     if price is None:
         return math.nan
-    tokens = _tokens(usage)
-    rates = _tier(price, _prompt(tokens))
-    saved = tokens["cache_read"] * (rates.input - rates.cache_read)
-    return saved * _batch_factor(usage, batch) / 1e6
+    return _charges(price, _tokens(usage), _batch_factor(usage, batch), 0)[1]
+
+
+def call_charges(
+    model: str, tokens: Mapping[str, Any], *, batch: Any, web_searches: Any
+) -> tuple[Any, Any] | None:
+    """(cost, cache savings) in USD of many calls of one model, as pandas Series, with the
+    same arithmetic as `cost_usd`: `tokens` maps each of `RATES` to a Series of counts,
+    `batch` is a boolean Series (batch discount), `web_searches` a Series of counts.
+    None (and one warning) if the model has no price."""
+    price = get_price(model)
+    if price is None:
+        return None
+    factor = batch.astype("float64") * (BATCH_DISCOUNT - 1) + 1
+    return _charges(price, tokens, factor, web_searches)
 
 
 def estimate_input_cost_usd(model: str, input_tokens: int) -> float:

@@ -232,6 +232,19 @@ def test_other_columns_are_tolerated(ledger_frame):
     assert cells["notebook"].tolist() == ["(this kernel)"] and cells["calls"].tolist() == [6]
 
 
+def test_concatenated_and_filtered_frames(ledger_frame):
+    twice = pd.concat([ledger_frame, ledger_frame])  # index labels 0..5 twice
+    assert costs.cost_summary(twice, by="model")["cost_usd"].sum() == pytest.approx(2 * TOTAL)
+    assert costs.reprice(twice)["cost_usd"].tolist() == pytest.approx(AS_RUN * 2)
+    haiku = costs.reprice(twice, model="claude-haiku-5-5")
+    assert haiku["cost_usd"].sum() == pytest.approx(2 * 0.1004975)
+    tail = ledger_frame.iloc[3:]  # index 3..5
+    assert costs.reprice(tail)["cost_usd"].tolist() == pytest.approx(AS_RUN[3:])
+    assert costs.cost_summary(tail, by="model")["cache_savings_usd"].tolist() == pytest.approx(
+        [0.038, 0.0072, 0.0]
+    )
+
+
 def test_unknown_model_is_nan_not_an_error(ledger_frame):
     frame = ledger_frame.copy()
     frame.loc[5, "model"] = "claude-from-the-future"

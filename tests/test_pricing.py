@@ -373,3 +373,30 @@ def test_pinned_prices_are_checked_against_their_own_date(monkeypatch):
         warnings.simplefilter("error")
         cost_usd("claude-opus-5", USAGE)
         cost_usd("claude-sonnet-5-5", USAGE)  # the table is a week old
+
+
+def test_call_charges_price_many_calls_like_one():
+    """The frame path (pandas Series) of the same arithmetic: tier per call, batch, searches."""
+    tokens = {
+        "input": pd.Series([80_000, 80_001]),
+        "output": pd.Series([1_000, 1_000]),
+        "cache_write_5m": pd.Series([10_000, 10_000]),
+        "cache_write_1h": pd.Series([0, 0]),
+        "cache_read": pd.Series([10_000, 10_000]),
+    }
+    cost, saved = pricing.call_charges(
+        "claude-haiku-5-5", tokens, batch=pd.Series([False, True]), web_searches=pd.Series([0, 1])
+    )
+    below = (80_000 * 0.10 + 10_000 * 0.125 + 10_000 * 0.01 + 1_000 * 0.50) / 1e6
+    above = (80_001 * 0.50 + 10_000 * 0.625 + 10_000 * 0.05 + 1_000 * 2.50) / 1e6 / 2 + 0.01
+    assert cost.tolist() == pytest.approx([below, above], rel=1e-12)
+    assert saved.tolist() == pytest.approx(
+        [10_000 * (0.10 - 0.01) / 1e6, 10_000 * (0.50 - 0.05) / 1e6 / 2], rel=1e-12
+    )
+    with pytest.warns(UnknownModelPriceWarning):
+        assert (
+            pricing.call_charges(
+                "claude-nobody", tokens, batch=pd.Series([False] * 2), web_searches=0
+            )
+            is None
+        )
