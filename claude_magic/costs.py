@@ -95,7 +95,7 @@ def cost_summary(df: pd.DataFrame | None = None, by: str | Sequence[str] = "cell
         kind="summary",
         by=keys,
         title=f"Cost by {' and '.join(keys)}",
-        notes=_price_notes(frame),
+        notes=_price_notes(frame, frame["model"].tolist(), recorded=True),
         formats=_FORMATS,
     )
     return out
@@ -199,7 +199,7 @@ def compare_costs(
             "Same token counts on every model (tokenizers differ: an estimate). as_run: "
             "caching and service tier as the calls ran; no_cache: cache writes and reads "
             "billed as plain input; batch: Message Batches API (50% off tokens).",
-            *_price_notes(frame),
+            *_price_notes(frame, out["model"].tolist(), recorded=False),
         ],
         formats=_FORMATS,
         recorded_usd=recorded,
@@ -442,14 +442,19 @@ def _sorted(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return order.reset_index(drop=True)
 
 
-def _price_notes(frame: pd.DataFrame) -> list[str]:
-    """Where the prices of a table come from: dates in use, and any repricing of the frame."""
-    dates = {pricing.prices_as_of(m) for m in dict.fromkeys(frame["model"].dropna().tolist())} - {
-        None
-    }
-    when = ", ".join(sorted(dates)) or pricing.PRICES_AS_OF
-    notes = [f"USD at prices as of {when} (claude_magic.price_table())."]
+def _price_notes(frame: pd.DataFrame, models: Iterable[Any], *, recorded: bool) -> list[str]:
+    """Where a table's amounts come from: recorded or priced now (with the dates of the
+    prices of `models`), and any repricing of the frame."""
+    dates = {pricing.prices_as_of(m) for m in dict.fromkeys(models) if isinstance(m, str)}
+    when = ", ".join(sorted(dates - {None})) or pricing.PRICES_AS_OF
     repriced = frame.attrs.get("repriced")
+    if recorded and repriced is None:
+        notes = [
+            "cost_usd as recorded with each call; cache savings at prices as of "
+            f"{when} (claude_magic.price_table())."
+        ]
+    else:
+        notes = [f"USD at prices as of {when} (claude_magic.price_table())."]
     if repriced is not None:
         how = []
         if repriced.get("model"):

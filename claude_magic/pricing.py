@@ -17,7 +17,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import IO, Any
+from typing import Any
 
 from .models import MODELS, PRICES_AS_OF, PRICES_SOURCE, ModelPrice, lookup, standard_price
 from .turn import cache_creation_split
@@ -241,10 +241,7 @@ def estimate_input_cost_usd(model: str, input_tokens: int) -> float:
     return input_tokens * _tier(price, input_tokens).input / 1e6
 
 
-PriceSource = Mapping[str, Mapping[str, Any]] | str | os.PathLike[str] | IO[str] | Any
-
-
-def set_prices(prices: PriceSource, *, as_of: str | date | None = None) -> None:
+def set_prices(prices: Any, *, as_of: str | date | None = None) -> None:
     """Replace (or add) models' prices, e.g. to pin a course to the prices it was written with.
 
     `prices` is a dict `{model: {"input": 3, "output": 15, ...}}`, a CSV file (path or open
@@ -301,7 +298,7 @@ def reset_prices() -> None:
     _override_dates.clear()
 
 
-def _price_rows(prices: PriceSource) -> list[tuple[str, Any, dict[str, Any]]]:
+def _price_rows(prices: Any) -> list[tuple[str, Any, dict[str, Any]]]:
     """(where, model, fields) per model, from a dict, a CSV file or a DataFrame."""
     if isinstance(prices, Mapping):
         rows = []

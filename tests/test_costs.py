@@ -417,7 +417,7 @@ def test_html_display_is_formatted_captioned_and_escaped(ledger_frame):
     assert "&lt;b&gt;bold&lt;/b&gt;" in shown and "<b>bold" not in shown
     assert "$0.3104" in shown and "151,300" not in shown  # chat 'long': 152,000 input
     assert "152,000" in shown and "%" in shown
-    assert "as of 2026-11-22" in shown
+    assert "cost_usd as recorded with each call; cache savings at prices as of 2026-11-22" in shown
     # A filter keeps the display, with totals of the rows shown.
     tutor = s[s["chat"] == "tutor"]
     assert isinstance(tutor, type(s)) and "· 3 calls ·" in tutor._repr_html_()
