@@ -67,6 +67,7 @@ def cost_summary(df: pd.DataFrame | None = None, by: str | Sequence[str] = "cell
     """
     frame = _ledger(df, need=("cost_usd",))
     keys = parse_by(by)
+    pricing.check_prices_age(frame["model"].dropna().unique().tolist())
     data = pd.DataFrame(
         {kind: _counts(frame, kind).to_numpy() for kind in TOKEN_KINDS}
         | {
@@ -127,6 +128,7 @@ def reprice(
     out = _ledger(df).copy()
     if model is not None:
         out["model"] = pd.Series(model, index=out.index, dtype="string")
+    pricing.check_prices_age(out["model"].dropna().unique().tolist())
     if not cache:
         reads = _counts(out, "cache_read_input_tokens")
         writes = _counts(out, "cache_creation_input_tokens")
@@ -171,6 +173,7 @@ def compare_costs(
         chosen = [models]
     else:
         chosen = list(models)
+    pricing.check_prices_age(chosen)
     rows = []
     for model in dict.fromkeys(chosen):
         price = pricing.get_price(model)

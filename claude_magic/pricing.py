@@ -1,11 +1,12 @@
 """Cost arithmetic over the model table's dated prices: a dollar figure on every API call.
 
 The prices themselves live in `models.py` with their date (`PRICES_AS_OF`) and sources
-(`PRICES_SOURCE`). Tables go stale: the first price used that is older than
-`STALE_AFTER_DAYS` warns once (`StalePricesWarning`), and `set_prices` replaces any model's
-price from a dict, a CSV file or a DataFrame (a course pins its prices, with their own date),
-until `reset_prices`. An unknown model costs `nan` (with one warning) instead of breaking a
-notebook. No SDK, IPython or widget import; pandas only inside `price_table` and CSV reading.
+(`PRICES_SOURCE`). Tables go stale: `price_table` and the cost analyses (`costs.py`) warn
+once (`StalePricesWarning`) about prices older than `STALE_AFTER_DAYS`, and `set_prices`
+replaces any model's price from a dict, a CSV file or a DataFrame (a course pins its
+prices, with their own date), until `reset_prices`. An unknown model costs `nan` (with
+one warning) instead of breaking a notebook. No SDK, IPython or widget import; pandas only
+inside `price_table` and CSV reading.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 import numbers
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "cache_savings_usd",
     "call_charges",
     "check_price_age",
+    "check_prices_age",
     "cost_usd",
     "estimate_input_cost_usd",
     "get_price",
@@ -99,9 +101,6 @@ def get_price(model: str) -> ModelPrice | None:
                 stacklevel=3,
             )
         return None
-    as_of = prices_as_of(key)
-    if as_of is not None:
-        check_price_age(as_of)
     return _active[key]
 
 
@@ -123,6 +122,19 @@ def prices_as_of(model: str | None = None) -> str | None:
     return _override_dates[key] if key in _override_dates else PRICES_AS_OF
 
 
+def check_prices_age(models: Iterable[str] | None = None, *, today: date | None = None) -> None:
+    """Warn once per date if the prices of `models` (default: every active price) were
+    checked more than 90 days ago. Analyses and `price_table` call it; a call's own cost
+    (the footer) does not, so that a stale table is one warning where prices are studied,
+    not a line under every reply."""
+    if models is None:
+        dates = {PRICES_AS_OF, *_override_dates.values()}
+    else:
+        dates = {prices_as_of(m) for m in models if isinstance(m, str)}
+    for as_of in sorted(d for d in dates if d is not None):
+        check_price_age(as_of, today=today)
+
+
 def check_price_age(as_of: str | date | None = None, *, today: date | None = None) -> int:
     """Days since the prices were checked; warns once per date when more than 90 days."""
     checked = _parse_date(as_of or PRICES_AS_OF, "as_of")
@@ -134,7 +146,7 @@ def check_price_age(as_of: str | date | None = None, *, today: date | None = Non
             "Check platform.claude.com/docs/en/about-claude/pricing and pin current prices "
             "with claude_magic.set_prices(...).",
             StalePricesWarning,
-            stacklevel=4,
+            stacklevel=2,
         )
     return age
 
@@ -414,7 +426,8 @@ def price_table():
 
     from .report import ReportFrame
 
-    age = check_price_age(PRICES_AS_OF)
+    check_prices_age()
+    age = (_today() - _parse_date(PRICES_AS_OF, "PRICES_AS_OF")).days
     rows = []
     for model, price in _active.items():
         long = price.long_prompt

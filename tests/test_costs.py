@@ -512,6 +512,15 @@ def test_show_usage_without_calls(ipython, capsys):
     assert capsys.readouterr().out == "No API calls yet.\n"
 
 
+def test_analyses_warn_once_about_stale_prices(ledger_frame, monkeypatch):
+    monkeypatch.setattr(pricing, "_today", lambda: date(2027, 3, 1))  # 99 days after the table
+    with pytest.warns(pricing.StalePricesWarning, match=r"as of 2026-11-22 \(99 days ago\)") as w:
+        costs.cost_summary(ledger_frame, by="model")
+        costs.reprice(ledger_frame, model="claude-haiku-5-5")
+        costs.compare_costs(ledger_frame)
+    assert len(w) == 1
+
+
 def test_no_warning_on_a_fresh_table(ledger_frame):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -6,7 +6,12 @@ import base64
 
 from tests.kernel import Kernel
 
-SETUP = "%load_ext claude_magic\n%config ClaudeMagics.view = 'text'\nimport claude_magic"
+SETUP = (
+    "%load_ext claude_magic\n%config ClaudeMagics.view = 'text'\nimport claude_magic\n"
+    # A fixed today, a week after the price table's date: no stale-price warning, ever.
+    "import datetime\nfrom claude_magic import pricing\n"
+    "pricing._today = lambda: datetime.date(2026, 11, 29)"
+)
 
 
 def test_show_usage_sends_an_html_table_and_a_png_chart(tmp_path):

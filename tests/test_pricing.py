@@ -354,25 +354,31 @@ def test_stale_table_warns_once(monkeypatch):
     assert "set_prices" in str(record[0].message)
 
 
-def test_pricing_a_call_with_stale_prices_warns_once(monkeypatch):
+def test_price_table_warns_once_when_stale_and_a_call_cost_does_not(monkeypatch):
     monkeypatch.setattr(pricing, "_today", lambda: date(2027, 6, 1))
-    with pytest.warns(StalePricesWarning) as record:
-        for _ in range(3):
-            cost_usd("claude-opus-5", USAGE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost_usd("claude-opus-5", USAGE)  # the footer of every reply stays quiet
+    with pytest.warns(StalePricesWarning, match="as of 2026-11-22") as record:
         price_table()
+        price_table()
+        pricing.check_prices_age(["claude-opus-5", "claude-haiku-5-5"])
     assert len(record) == 1
+    assert "(191 days ago)" in price_table().attrs["notes"][0]
 
 
-def test_pinned_prices_are_checked_against_their_own_date(monkeypatch):
-    monkeypatch.setattr(pricing, "_today", lambda: date(2026, 11, 29))
+def test_pinned_prices_are_checked_against_their_own_date():
     set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of="2026-03-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pricing.check_prices_age(["claude-sonnet-5-5"])  # the table is a week old
     with pytest.warns(StalePricesWarning, match="as of 2026-03-01"):
-        cost_usd("claude-opus-5", USAGE)
+        pricing.check_prices_age(["claude-opus-5"])
     set_prices({"claude-opus-5": {"input": 1, "output": 2}})  # undated: never stale
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        cost_usd("claude-opus-5", USAGE)
-        cost_usd("claude-sonnet-5-5", USAGE)  # the table is a week old
+        pricing.check_prices_age(["claude-opus-5", "no-such-model"])
+        price_table()
 
 
 def test_call_charges_price_many_calls_like_one():
