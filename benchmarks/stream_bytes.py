@@ -12,7 +12,7 @@ scripted in the offline simulator (which splits text into 3 words per delta; the
 is checked) and driven through the real SDK stream by `Exchange`, at two speeds, because the
 live view's throttle depends on wall time: the simulator's instant rate, and a real-time
 rate at which the stream lasts ~10 s. "wire" adds ~535 B per message for the envelope
-(header, parent header, HMAC, comm id; measured in /work/shared/jupyter-notes.md §1).
+(header, parent header, HMAC, comm id; measured in the team's shared jupyter-notes.md §1).
 
 Goal (issue): streaming traffic <= 3x the reply's bytes.
 Prints a table and a verdict; no assertions. Runs in ~30 s.

@@ -129,11 +129,27 @@ def reset_prices() -> None:
     reset()
 
 
-def export(path: str | os.PathLike[str], chat: str = "default") -> str:
-    """Write a chat to a new notebook (restorable with `%claude restore PATH`)."""
-    from .notebook import write_chat_notebook
+def export(path: str | os.PathLike[str], chat: str = "default", *, force: bool = False) -> str:
+    """Write a chat to a new notebook (restorable with `%claude restore PATH`).
 
-    return os.fspath(write_chat_notebook(get_chat(chat), path))
+    Raises ValueError for a chat with no turns (or no such chat) and FileExistsError when
+    `path` exists, unless `force=True`.
+    """
+    from .notebook import write_chat_notebook
+    from .session import current
+
+    registry = current().chats
+    if chat not in registry.names() or not len(registry.get(chat)):
+        with_turns = [c.name for c in registry if len(c)]
+        known = f"chats with turns: {', '.join(with_turns)}" if with_turns else "no chat has turns"
+        raise ValueError(f"nothing to export: chat {chat!r} has no turns ({known})")
+    target = os.fspath(path)
+    if os.path.exists(target) and not force:
+        raise FileExistsError(f"{target} exists; pass force=True to overwrite it")
+    folder = os.path.dirname(target)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {target}: no folder {folder}")
+    return os.fspath(write_chat_notebook(registry.get(chat), target))
 
 
 def simulator() -> Any:
@@ -144,17 +160,21 @@ def simulator() -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from .magics import ClaudeMagics
+    from .magics import ClaudeMagics, questions_are_prompts
 
     unload_ipython_extension(ipython)
     ipython.register_magics(ClaudeMagics(shell=ipython))
+    ipython.input_transformer_manager.cleanup_transforms.append(questions_are_prompts)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """Remove the magics and their configurable (so %reload_ext does not stack copies)."""
+    """Remove the magics, their configurable and the input transform (so %reload_ext does
+    not stack copies)."""
     magics = ipython.magics_manager.magics
     magics["line"].pop("claude", None)
     magics["cell"].pop("claude", None)
     ipython.configurables[:] = [
         c for c in ipython.configurables if type(c).__name__ != "ClaudeMagics"
     ]
+    transforms = ipython.input_transformer_manager.cleanup_transforms
+    transforms[:] = [t for t in transforms if getattr(t, "__name__", "") != "questions_are_prompts"]

@@ -70,6 +70,10 @@ class Exchange:
     cell's earlier turn from any other chat."""
     notice: str | None = None
     """A line the view shows before the reply (e.g. a replay that fell back)."""
+    replayed: bool = False
+    """The client plays a recording (`%claude replay`): its calls are marked replayed."""
+    check_budget: Callable[[dict[str, Any]], None] | None = None
+    """Called with every request before it is sent; raises (BudgetExceeded) to send nothing."""
     turn: Turn = field(init=False)
     last_message: Any = field(init=False, default=None)
     """The last call's `anthropic` Message object (for `-o/--out`)."""
@@ -132,7 +136,7 @@ class Exchange:
                 "not part of the conversation. Run the cell again to retry."
             )
             raise
-        except ExchangeFailed as exc:
+        except ClaudeError as exc:  # ExchangeFailed, BudgetExceeded: already in plain words
             self._fail(str(exc))
             raise
         except Exception as exc:
@@ -212,6 +216,8 @@ class Exchange:
 
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         """One API call (streamed unless --no-stream); returns the final message as a dict."""
+        if self.check_budget is not None:
+            self.check_budget(request)
         self._feed.start_call()
         started_at = datetime.now(timezone.utc).isoformat()
         start = self.clock()
@@ -284,6 +290,7 @@ class Exchange:
             cost_usd=cost_usd(model, usage, batch=usage.get("service_tier") == "batch"),
             error=error,
             estimated=estimated,
+            replayed=self.replayed,
         )
         self.turn.calls.append(call)
         self.on_call(call, self.turn)

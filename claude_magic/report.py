@@ -2,7 +2,7 @@
 
 `cost_summary`, `compare_costs` and `price_table` return a `ReportFrame`: an ordinary
 DataFrame (every pandas operation works, and derived frames stay ReportFrames) whose notebook
-display adds a caption and formats its numbers ($0.0123, 45.2%, 12,345). What the caption
+display adds a caption and formats its numbers ($0.012, 45.2%, 12,345). What the caption
 says lives in `.attrs` (`title`, `notes`, `formats`), so it survives pandas operations; the
 totals line is computed from the rows shown, so it never goes stale after a filter.
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import html
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
+
+from . import formatting
 
 TOKEN_KINDS = (
     "input_tokens",
@@ -25,26 +26,6 @@ TOKEN_KINDS = (
     "output_tokens",
 )
 """The four token kinds of a cost table, in the order a prompt is billed."""
-
-
-def usd(value: Any, decimals: int | None = None) -> str:
-    """Dollars, rounded half up without float noise (a total shows the same however it was
-    summed), with four decimals or as many as two significant digits of a smaller amount
-    need (an offline or Haiku call can cost a few millionths)."""
-    if _missing(value):
-        return "n/a"
-    number = round(float(value), 10)
-    places = usd_decimals([number]) if decimals is None else decimals
-    rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    return f"${rounded:,}"
-
-
-def usd_decimals(values: Any) -> int:
-    """Decimals that show the smallest non-zero amount with two significant digits (4 to 8)."""
-    amounts = [abs(float(v)) for v in values if not _missing(v) and float(v) != 0]
-    if not amounts:
-        return 4
-    return max(4, min(8, 1 - math.floor(math.log10(min(amounts)))))
 
 
 def percent(value: Any) -> str:
@@ -58,6 +39,11 @@ def integer(value: Any) -> str:
 def rate(value: Any) -> str:
     """A price per million tokens as written in the table (0.125, not 0.1250)."""
     return "" if _missing(value) else f"{float(value):g}"
+
+
+def usd(value: Any) -> str:
+    """Dollars as everywhere else (`formatting.usd`: two significant digits below $1)."""
+    return "n/a" if _missing(value) else formatting.usd(float(value))
 
 
 FORMATS = {"usd": usd, "percent": percent, "int": integer, "rate": rate}
@@ -94,14 +80,8 @@ class ReportFrame(pd.DataFrame):
         """A plain copy with the formatted columns as text, for display."""
         shown = pd.DataFrame(self).copy()
         for column, kind in self.attrs.get("formats", {}).items():
-            if column not in shown.columns:
-                continue
-            values = shown[column].tolist()
-            if kind == "usd":  # one number of decimals per column, so amounts line up
-                places = usd_decimals(values)
-                shown[column] = [usd(v, places) for v in values]
-            else:
-                shown[column] = [FORMATS[kind](v) for v in values]
+            if column in shown.columns:
+                shown[column] = [FORMATS[kind](v) for v in shown[column].tolist()]
         return shown
 
     def _repr_html_(self) -> str:

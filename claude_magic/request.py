@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from .models import MODELS, lookup
 from .tools import ToolSet
 
 CACHE_TTLS = ("5m", "1h")
@@ -32,6 +33,44 @@ class RequestOptions:
     """Top-level automatic caching TTL ("5m" or "1h"), or None for no caching."""
     tools: ToolSet = field(default_factory=ToolSet)
     """Local tools (schema + callable) and server tools this cell offers."""
+
+
+def check_for_model(options: RequestOptions) -> None:
+    """Raise ValueError, before anything is sent, for options the model table says this
+    model rejects (the API would answer 400). Models not in the table are not checked: a
+    new model must still work with a stale table."""
+    model = lookup(options.model)
+    if model is None:
+        return
+    name = model.id
+    if options.max_tokens > model.max_tokens:
+        raise ValueError(
+            f"--max-tokens {options.max_tokens:,} is more than {name} can write "
+            f"({model.max_tokens:,})."
+        )
+    if isinstance(options.thinking, int) and not model.accepts_thinking_enabled:
+        raise ValueError(
+            f"{name} does not take a thinking budget (the API answers 400 to "
+            '"thinking.type.enabled"): use --thinking (adaptive) and --effort instead.'
+        )
+    if options.thinking == "adaptive" and not model.accepts_thinking_adaptive:
+        raise ValueError(
+            f"{name} has no adaptive thinking (the API answers 400): give a budget, "
+            "--thinking 2048."
+        )
+    if options.thinking == "off" and not model.accepts_thinking_disabled:
+        raise ValueError(
+            f"{name} cannot turn thinking off (the API answers 400 to "
+            '"thinking.type.disabled"): use --effort low to keep it short.'
+        )
+    if options.prefill and not model.accepts_prefill:
+        raise ValueError(
+            f"{name} does not accept a prefill (the API answers 400: the conversation must "
+            "end with a user message). Ask for the format in the prompt or use structured "
+            "outputs; models that accept a prefill: "
+            + ", ".join(m.id for m in MODELS.values() if m.accepts_prefill)
+            + "."
+        )
 
 
 def user_message(text: str, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:

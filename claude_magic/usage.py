@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import pricing
+from .formatting import usd
 from .notebook import expand_paths, iter_turns
 from .record import SkippedRecord
 from .turn import CallRecord
@@ -52,6 +53,7 @@ DTYPES: dict[str, str] = {
     "offline": "bool",
     "error": "string",
     "estimated": "bool",
+    "replayed": "bool",
 }
 COLUMNS: tuple[str, ...] = tuple(DTYPES)
 
@@ -99,6 +101,7 @@ def call_row(
         "offline": bool(call.offline),
         "error": call.error,
         "estimated": bool(call.estimated),
+        "replayed": bool(call.replayed),
     }
 
 
@@ -194,6 +197,42 @@ def summarize_by_cell(df: pd.DataFrame) -> pd.DataFrame:
     out["calls"] = out["calls"].astype("int64")
     out["cost_usd"] = pd.to_numeric(out["cost_usd"]).astype("float64")
     return out
+
+
+def in_execution_order(cells: pd.DataFrame) -> pd.DataFrame:
+    """`summarize_by_cell` rows by notebook, then execution count; cells without a count
+    keep their first-seen order after the others."""
+    keys = [c for c in ("notebook", "execution_count") if c in cells.columns]
+    ordered = cells.sort_values(keys, kind="stable", na_position="last")
+    return ordered.reset_index(drop=True)
+
+
+TABLE_TOKENS = (
+    ("input_tokens", "input"),
+    ("cache_creation_input_tokens", "cache write"),
+    ("cache_read_input_tokens", "cache read"),
+    ("output_tokens", "output"),
+)
+
+
+def usage_table(cells: pd.DataFrame) -> pd.DataFrame:
+    """What `%claude usage` shows: one row per cell (`[n]`, or the start of its id), chat,
+    calls, tokens by kind and cost in dollars; a notebook column only when there is one."""
+    import pandas as pd
+
+    counts, ids = cells["execution_count"].astype(object), cells["cell_id"].astype(object)
+    table = pd.DataFrame(
+        {
+            "cell": [_cell_label(ec, cid) for ec, cid in zip(counts, ids, strict=True)],
+            "chat": cells["chat"].fillna("").tolist(),
+            "calls": cells["calls"].tolist(),
+            **{label: cells[column].tolist() for column, label in TABLE_TOKENS},
+            "cost": [usd(float(v)) for v in cells["cost_usd"]],
+        }
+    )
+    if cells["notebook"].notna().any():
+        table.insert(0, "notebook", cells["notebook"].fillna("").tolist())
+    return table.set_index("cell")
 
 
 SEGMENTS = (

@@ -11,12 +11,12 @@ runs the cells through `window.jupyterapp` and saves three PNGs:
 Setup (once; keep it out of the project's own venv):
 
     apt-get install -y chromium            # Debian's build, at /usr/bin/chromium
-    python3 -m venv /work/shotvenv
-    /work/shotvenv/bin/pip install -e . jupyterlab playwright   # no `playwright install`
+    python3 -m venv ../shotvenv            # beside the repository, not inside it
+    ../shotvenv/bin/pip install -e . jupyterlab playwright   # no `playwright install`
 
 Run from the repository root:
 
-    /work/shotvenv/bin/python scripts/screenshots.py [--out docs/img] [--chromium PATH]
+    ../shotvenv/bin/python scripts/screenshots.py [--out docs/img] [--chromium PATH]
 
 The kernel is the server's own Python, so it must be the venv that has claude_magic
 installed. API-key variables are removed from the server's environment, so every cell

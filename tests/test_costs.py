@@ -382,7 +382,7 @@ def test_compare_costs(ledger_frame):
     assert (haiku["calls"], sonnet["calls"]) == (1, 4)
     assert haiku["source"] == "official"
     assert table.attrs["recorded_usd"] == pytest.approx(TOTAL)
-    assert "Recorded: $0.4044 for 6 calls" in repr(table)
+    assert "Recorded: $0.40 for 6 calls" in repr(table)
 
 
 def test_compare_costs_default_models(ledger_frame):
@@ -412,10 +412,10 @@ def test_html_display_is_formatted_captioned_and_escaped(ledger_frame):
     # No "$" for JupyterLab's MathJax to typeset "$0.4044 … $0.0524" as math.
     assert "$" not in shown and "mathjax_ignore" in shown
     shown = shown.replace("&#36;", "$")
-    assert "Cost by chat · 6 calls · total $0.4044" in shown
-    assert "cache hit rate" in shown and "cache saved $0.0524" in shown
+    assert "Cost by chat · 6 calls · total $0.40" in shown
+    assert "cache hit rate" in shown and "cache saved $0.052" in shown
     assert "&lt;b&gt;bold&lt;/b&gt;" in shown and "<b>bold" not in shown
-    assert "$0.3104" in shown and "151,300" not in shown  # chat 'long': 152,000 input
+    assert "$0.31" in shown and "151,300" not in shown  # chat 'long': 152,000 input
     assert "152,000" in shown and "%" in shown
     assert "cost_usd as recorded with each call; cache savings at prices as of 2026-11-22" in shown
     # A filter keeps the display, with totals of the rows shown.
@@ -443,8 +443,8 @@ def test_plot_summary_bars(ledger_frame):
     assert [b.get_x() for b in saved_bars] == pytest.approx(s["cost_usd"].tolist())
     assert [t.get_text() for t in ax.get_yticklabels()] == s["model"].tolist()
     title = ax.get_title(loc="left").replace("\\$", "$")
-    assert title.startswith("Cost by model · 6 calls · total $0.4044")
-    assert texts(ax.texts)[1] == "$0.0460 · 64.5% cache hits"
+    assert title.startswith("Cost by model · 6 calls · total $0.40")
+    assert texts(ax.texts)[1] == "$0.046 · 64.5% cache hits"
     cells = costs.plot_costs(costs.cost_summary(ledger_frame)).axes[0]
     render(cells.get_figure())
     labels = texts(cells.get_xticklabels())
@@ -474,8 +474,8 @@ def test_plot_comparison_bars(ledger_frame):
     recorded = [line for line in ax.lines if line.get_linestyle() == "--"]
     assert recorded and recorded[0].get_xdata()[0] == pytest.approx(TOTAL)
     legend = texts(ax.get_legend().get_texts())
-    assert legend == ["recorded $0.4044", "as run", "without caching", "batch price"]
-    assert texts(ax.texts) == ["$0.1005", "$0.3900"]
+    assert legend == ["recorded $0.40", "as run", "without caching", "batch price"]
+    assert texts(ax.texts) == ["$0.10", "$0.39"]
 
 
 def test_dollar_signs_in_names_are_drawn_as_text(ledger_frame):
@@ -497,7 +497,7 @@ def test_show_usage_displays_summary_and_chart(ipython, ledger_frame):
     with capture_output() as shown:
         assert costs.show_usage(by="model") is None
     table, chart = shown.outputs
-    assert table.data["text/plain"].startswith("Cost by model · 6 calls · total $0.4044")
+    assert table.data["text/plain"].startswith("Cost by model · 6 calls · total $0.40")
     assert "claude-opus-5-5" in table.data["text/plain"]
     assert "Figure" in chart.data["text/plain"]
     with capture_output() as shown:

@@ -214,3 +214,61 @@ def test_dropped_connection_raises_remote_protocol_error(sim, client):
             for event in s:
                 seen.append(event.type)
     assert seen[0] == "message_start" and "message_stop" not in seen
+
+
+def _tool_turns(sim, client):
+    """A real first turn that calls a tool: (messages so far, the assistant reply param)."""
+    tool = {"name": "get_time", "description": "Time in a zone",
+            "input_schema": {"type": "object", "properties": {"zone": {"type": "string"}},
+                             "required": ["zone"]}}
+    msgs = user("Call get_time for 'UTC'")
+    reply = client.messages.create(model=MODEL, max_tokens=1000, tools=[tool], messages=msgs)
+    (use,) = [b for b in reply.content if b.type == "tool_use"]
+    return tool, msgs, reply.to_param(), use.id
+
+
+@pytest.mark.parametrize("follow_up", ["text only", "result after text", "no user turn"])
+def test_tool_use_without_tool_result_is_400(sim, client, follow_up):
+    tool, msgs, assistant, use_id = _tool_turns(sim, client)
+    result = {"type": "tool_result", "tool_use_id": use_id, "content": "12:00"}
+    if follow_up == "text only":
+        history = [*msgs, assistant, *user("never mind")]
+    elif follow_up == "result after text":
+        history = [*msgs, assistant,
+                   {"role": "user", "content": [{"type": "text", "text": "here"}, result]}]
+    else:
+        history = [*msgs, assistant, {"role": "assistant", "content": "more"}, *user("ok")]
+    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=1000, tools=[tool],
+                                                  messages=history))
+    assert err.api_message == (
+        f"messages.2: `tool_use` ids were found without `tool_result` blocks immediately "
+        f"after: {use_id}. Each `tool_use` block must have a corresponding `tool_result` "
+        "block in the next message.")
+    # count_tokens validates the same history
+    err = error_of(lambda: client.messages.count_tokens(model=MODEL, tools=[tool],
+                                                        messages=history))
+    assert "`tool_use` ids were found without `tool_result`" in err.api_message
+    # the correct follow-up is accepted
+    ok = client.messages.create(model=MODEL, max_tokens=1000, tools=[tool], messages=[
+        *msgs, assistant, {"role": "user", "content": [result, {"type": "text", "text": "ok"}]}])
+    assert ok.stop_reason == "end_turn"
+
+
+def test_paused_server_tool_turn_still_resumes(client):
+    paused = {"role": "assistant", "content": [
+        {"type": "server_tool_use", "id": "srvtoolu_01abc", "name": "web_search",
+         "input": {"query": "otters"}}]}
+    msg = client.messages.create(model=MODEL, max_tokens=1000,
+                                 tools=[{"type": "web_search_20250305", "name": "web_search"}],
+                                 messages=[*user("Search for otters"), paused])
+    assert msg.type == "message"
+
+
+@pytest.mark.parametrize("content", [[], "", [{"type": "text", "text": ""}]])
+def test_empty_assistant_content_before_the_end_is_400(client, content):
+    history = [*user("a"), {"role": "assistant", "content": content}, *user("b")]
+    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=100,
+                                                  messages=history))
+    assert err.status_code == 400
+    assert ("must have non-empty content" in err.api_message
+            or "text content blocks must be non-empty" in err.api_message)

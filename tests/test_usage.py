@@ -47,6 +47,7 @@ EXPECTED_DTYPES = {
     "offline": "bool",
     "error": "string",
     "estimated": "bool",
+    "replayed": "bool",
 }
 
 
