@@ -6,7 +6,7 @@ a notebook runs a few `%%claude` cells on three models and two chats, then
 `claude_magic.costs.show_usage(by="model")`, which is what `%claude usage --by model`
 shows; the picture is that last cell.
 
-    /work/shotvenv/bin/python scripts/screenshot_costs.py [--out docs/img] [--chromium PATH]
+    ../shotvenv/bin/python scripts/screenshot_costs.py [--out docs/img] [--chromium PATH]
 """
 
 from __future__ import annotations
