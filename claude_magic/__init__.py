@@ -16,10 +16,17 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
+    "compare_costs",
+    "cost_summary",
     "export",
     "get_chat",
     "load_ipython_extension",
+    "plot_costs",
     "plot_usage",
+    "price_table",
+    "reprice",
+    "reset_prices",
+    "set_prices",
     "simulator",
     "unload_ipython_extension",
     "usage_frame",
@@ -57,6 +64,69 @@ def usage_from_notebooks(paths: Any) -> pd.DataFrame:
     from .usage import usage_from_notebooks as read
 
     return read(paths)
+
+
+def cost_summary(df: pd.DataFrame | None = None, by: Any = "cell") -> pd.DataFrame:
+    """Cost, tokens, cache hit rate and cache savings per cell, chat, model, notebook or day
+    (or a list of them) of a usage frame (this kernel's calls by default)."""
+    from .costs import cost_summary as summary
+
+    return summary(df, by=by)
+
+
+def reprice(
+    df: pd.DataFrame | None = None,
+    *,
+    model: str | None = None,
+    cache: bool = True,
+    batch: bool | None = None,
+) -> pd.DataFrame:
+    """The same calls priced on another `model`, without caching (`cache=False`) or at the
+    Batch API price (`batch=True`; False: standard price; None: as each call ran)."""
+    from .costs import reprice as price
+
+    return price(df, model=model, cache=cache, batch=batch)
+
+
+def compare_costs(df: pd.DataFrame | None = None, models: Any = None) -> pd.DataFrame:
+    """One row per model: what these calls would cost as run, without caching, at batch price."""
+    from .costs import compare_costs as compare
+
+    return compare(df, models=models)
+
+
+def plot_costs(frame: pd.DataFrame | None = None, ax: Any = None) -> Any:
+    """Bar chart of a `cost_summary` or `compare_costs` frame (default: cost per model)."""
+    from IPython import get_ipython
+
+    from .commands import enable_figure_png
+    from .costs import cost_summary as summary
+    from .costs import plot_costs as plot
+
+    enable_figure_png(get_ipython())
+    return plot(summary(by="model") if frame is None else frame, ax=ax)
+
+
+def price_table() -> pd.DataFrame:
+    """The prices in use (USD per million tokens), with their date and sources."""
+    from .pricing import price_table as table
+
+    return table()
+
+
+def set_prices(prices: Any, *, as_of: Any = None) -> None:
+    """Pin or add prices from a dict {model: {"input": ..., "output": ...}}, a CSV file or a
+    DataFrame; `as_of` dates them. `reset_prices()` restores the dated table."""
+    from .pricing import set_prices as pin
+
+    pin(prices, as_of=as_of)
+
+
+def reset_prices() -> None:
+    """Drop every `set_prices` override."""
+    from .pricing import reset_prices as reset
+
+    reset()
 
 
 def export(path: str | os.PathLike[str], chat: str = "default", *, force: bool = False) -> str:

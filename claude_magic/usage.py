@@ -45,6 +45,7 @@ DTYPES: dict[str, str] = {
     "model": "string",
     **dict.fromkeys(TOKEN_COLUMNS, "int64"),
     "cost_usd": "float64",
+    "service_tier": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
     "total_s": "float64",
@@ -72,10 +73,10 @@ def call_row(
     """One ledger row for one call; prices it now if the record carries no cost."""
     five, hour = call.cache_creation_split()
     tools = call.server_tool_requests()
+    tier = call.usage.get("service_tier")  # "standard", "batch", ...; absent in old records
     cost = call.cost_usd
     if cost is None or (isinstance(cost, float) and math.isnan(cost)):
-        batch = call.usage.get("service_tier") == "batch"
-        cost = pricing.cost_usd(call.model, call.usage, batch=batch)
+        cost = pricing.cost_usd(call.model, call.usage)  # batch discount per service_tier
     return {
         "timestamp": call.started_at,
         "notebook": notebook,
@@ -92,6 +93,7 @@ def call_row(
         "web_search_requests": tools.get("web_search_requests", 0),
         "web_fetch_requests": tools.get("web_fetch_requests", 0),
         "cost_usd": cost,
+        "service_tier": tier if isinstance(tier, str) else None,
         "stop_reason": call.stop_reason,
         "ttft_s": call.ttft_s,
         "total_s": call.total_s,
