@@ -315,10 +315,28 @@ def _export(magics: Any, args: Any) -> None:
     print(f"Wrote chat {args.chat!r} ({turns}) to {args.path}.")
 
 
-@subcommand("usage", "", "Tokens and cost per cell so far, and a chart.")
+@subcommand(
+    "usage",
+    "[--by GROUPS]",
+    "Tokens and cost per cell so far, and a chart; --by chat|model|notebook|day.",
+    arg(
+        "--by",
+        metavar="GROUPS",
+        help="Sum by chat, model, notebook or day (comma-separated for several), "
+        "with the cache hit rate and savings (claude_magic.cost_summary).",
+    ),
+)
 def _usage(magics: Any, args: Any) -> None:
     from .usage import in_execution_order, plot_usage, summarize_by_cell, usage_table
 
+    if args.by is not None:
+        from .costs import show_usage
+
+        try:
+            show_usage(by=args.by)
+        except ValueError as exc:
+            raise ArgumentsRejected(str(exc)) from None
+        return
     frame = current().ledger.frame()
     if frame.empty:
         print("No API calls yet.")

@@ -293,3 +293,18 @@ def test_no_credentials_with_an_sdk_config_dir_is_one_clear_error(ipython):
     finally:
         ipython.run_line_magic("config", "ClaudeMagics.backend = 'auto'")
     assert "ANTHROPIC_API_KEY" in str(caught.value)
+
+
+def test_usage_by_model_shows_the_cost_summary_and_a_chart(ipython):
+    from IPython.utils.capture import capture_output
+
+    ipython.run_cell_magic("claude", "", "hello")
+    ipython.run_cell_magic("claude", "-m claude-haiku-5-5", "hello again")
+    with capture_output() as captured:
+        ipython.run_line_magic("claude", "usage --by model")
+    table = "".join(o.data.get("text/plain", "") for o in captured.outputs)  # a terminal's view
+    assert "claude-haiku-5-5" in table and "claude-sonnet-5-5" in table
+    assert "cache_hit_rate" in table
+    assert any("Figure" in o.data.get("text/plain", "") for o in captured.outputs)
+    with pytest.raises(UsageError, match="by must be one of cell, chat, model, notebook, day"):
+        ipython.run_line_magic("claude", "usage --by week")
