@@ -196,6 +196,16 @@ def test_default_retries_recover_after_one_failure(sim):
     assert [r.headers["x-stainless-retry-count"] for r in sim.requests] == ["0", "1"]
 
 
+def test_fail_next_sends_extra_headers_and_the_sdk_obeys_x_should_retry(sim):
+    sim.fail_next(3, status=500, headers={"x-should-retry": "false", "anthropic-x": "1"})
+    err = error_of(
+        lambda: sim.client().messages.create(model=MODEL, max_tokens=10, messages=user()),
+        anthropic.InternalServerError,
+    )
+    assert err.response.headers["anthropic-x"] == "1"
+    assert len(sim.requests) == 1  # a 500 is retried, unless the server says not to
+
+
 def test_mid_stream_error_event(sim, client):
     sim.error_after(4)
     with pytest.raises(anthropic.APIStatusError) as info:

@@ -154,9 +154,16 @@ class Simulator:
         retry_after: float | None = None,
         message: str | None = None,
         error_type: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """The next `n` /v1/messages calls answer HTTP `status` with an API error body."""
-        headers = {} if retry_after is None else {"retry-after": _fmt_num(retry_after)}
+        """The next `n` /v1/messages calls answer HTTP `status` with an API error body.
+
+        `headers` are added to each response (e.g. the ``anthropic-ratelimit-*`` headers of a
+        429, or ``x-should-retry``, which overrides the SDK's choice to retry).
+        """
+        headers = dict(headers or {})
+        if retry_after is not None:
+            headers["retry-after"] = _fmt_num(retry_after)
         with self._lock:
             for _ in range(n):
                 self._failures.append(ApiError(status, message, error_type, headers))
