@@ -657,7 +657,7 @@ def _check_extract_contact(extract: Any, g: Grader) -> None:
             )
             return
         if not sim.requests:
-            g.expect(False, "it sent no request: call client.messages.create (or .parse).")
+            g.expect(got is None, "it sent no request: call client.messages.create (or .parse).")
             return
         body = sim.requests[-1].json or {}
         fmt = (body.get("output_config") or {}).get("format")
@@ -793,6 +793,9 @@ def _check_robust_call(robust: Any, g: Grader) -> None:
         return
     started = time.monotonic()
     sent, value, error, timeouts = _attempts(robust, status=None, failures=0, max_retries=2)
+    if isinstance(error, NotImplementedError):
+        g.expect(False, "robust_call is not written yet (it raises NotImplementedError).")
+        return
     if error is not None and not isinstance(error, anthropic.APIError):
         g.expect(False, f"robust_call(client, **request) raised {type(error).__name__}: {error}")
         return
