@@ -19,6 +19,7 @@ __all__ = [
     "compare_costs",
     "cost_summary",
     "export",
+    "export_answers",
     "get_chat",
     "load_ipython_extension",
     "plot_costs",
@@ -150,6 +151,14 @@ def export(path: str | os.PathLike[str], chat: str = "default", *, force: bool =
     if folder and not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write {target}: no folder {folder}")
     return os.fspath(write_chat_notebook(registry.get(chat), target))
+
+
+def export_answers(notebooks: Any, path: str | os.PathLike[str], *, force: bool = False) -> str:
+    """Pack the turn records of saved notebooks into one answers file a course can ship;
+    students replay it with `%claude replay answers.json` (see docs/teaching.md)."""
+    from .replay import export_answers as pack
+
+    return os.fspath(pack(notebooks, path, force=force))
 
 
 def simulator() -> Any:
