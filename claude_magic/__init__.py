@@ -161,7 +161,7 @@ def batch(data: Any, prompt: str, **kwargs: Any) -> Any:
 
     Keywords: model, system, max_tokens, schema (a pydantic model class or JSON-schema
     dict: one column per field), realtime, concurrency, wait (False: the BatchJob),
-    poll_interval, dry_run (print the estimate, send nothing), backend, client, progress,
+    poll_interval, dry_run (return the estimate, send nothing), backend, client, progress,
     and any Messages API field for every row. See `claude_magic.batching.batch`.
     """
     from .batching import batch as run

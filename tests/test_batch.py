@@ -273,7 +273,7 @@ def test_dry_run_estimates_and_sends_nothing(sim, capsys):
     per_row = pricing.cost_usd(MODEL, {"input_tokens": math.ceil(found.input_tokens / 12),
                                        "output_tokens": 100, "service_tier": "batch"})  # fmt: skip
     assert found.worst_usd == pytest.approx(12 * per_row)
-    assert "Batch: 12 rows" in capsys.readouterr().out
+    assert str(found).startswith("Batch: 12 rows") and not capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -323,3 +323,12 @@ def test_bad_options_fail_before_sending(sim, kwargs, match):
 def test_custom_ids_map_back_to_positions():
     assert rows.custom_id(12) == "row-12" and rows.position_of("row-12") == 12
     assert rows.position_of("other-1") is None and rows.position_of("row-x") is None
+
+
+def test_the_sample_reviews_ship_with_the_package():
+    from claude_magic.data import reviews
+
+    df = reviews()
+    assert len(df) == 30 and df.index.name == "review_id" and df.index.is_unique
+    assert list(df.columns) == ["app", "platform", "stars", "review"]
+    assert set(df.stars) == {1, 2, 3, 4, 5} and df.review.str.len().min() > 20

@@ -3,7 +3,7 @@
 The default path sends the rows as Message Batches (half price, processed on Anthropic's
 side, results within 24 hours) and polls until they end; `realtime=True` sends the same
 requests as ordinary calls, `concurrency` at a time. Both print a one-line estimate first
-(rows, input tokens, worst-case cost; `dry_run=True` stops there), check the kernel's
+(rows, input tokens, worst-case cost; `dry_run=True` returns it), check the kernel's
 budget against the worst case, record every billed request in the ledger, and return a
 DataFrame on the input's index. The backend follows `%%claude`'s rule: the API with a key,
 else the kernel's simulator (`backend=` or `client=` to choose).
@@ -91,9 +91,9 @@ def batch(
     client, offline = _client(session, backend, client, magics)
     params = row_params(rows, request_options, options)
     found = estimate(client, params, batch=not realtime)
-    print(found)
     if dry_run:
-        return found
+        return found  # shown as its one line
+    print(found)
     if not offline:
         spending = session.budget()
         if spending is not None:
