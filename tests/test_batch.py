@@ -332,3 +332,38 @@ def test_the_sample_reviews_ship_with_the_package():
     assert len(df) == 30 and df.index.name == "review_id" and df.index.is_unique
     assert list(df.columns) == ["app", "platform", "stars", "review"]
     assert set(df.stars) == {1, 2, 3, 4, 5} and df.review.str.len().min() > 20
+
+
+def test_an_interrupt_in_realtime_keeps_the_billed_calls(sim):
+    import os
+    import signal
+    import time
+
+    import anthropic
+    import httpx2
+
+    calls = []
+
+    class StopOnThird(httpx2.BaseTransport):
+        """The stop button (SIGINT to the kernel's main thread) during the third call."""
+
+        def handle_request(self, request):
+            if request.url.path == "/v1/messages":
+                calls.append(1)
+                if len(calls) == 3:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(0.5)  # the call in flight finishes after the interrupt
+            return sim.transport().handle_request(request)
+
+    client = anthropic.Anthropic(
+        base_url=sim.base_url,
+        api_key="offline",
+        http_client=anthropic.DefaultHttpxClient(transport=StopOnThird()),
+    )
+    with pytest.raises(Interrupted, match="3 of 5 rows done"):
+        claude_magic.batch(list("abcde"), "{value}", realtime=True, concurrency=1,
+                           client=client, progress=False)  # fmt: skip
+    assert len(calls) == 3  # the rows after the interrupt were not sent
+    ledger = claude_magic.usage_frame()
+    assert len(ledger) == 3  # the call in flight was billed: it is in the ledger
+    assert ledger.offline.all()  # a client of the simulator counts as offline
