@@ -35,6 +35,14 @@ def _types(message: dict[str, Any]) -> list[str]:
     return [str(b.get("type")) for b in _blocks(message)]
 
 
+def _call(g: Grader, what: str, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    """Run the learner's code: (whether it returned rather than raised, what it returned).
+    An exception is already noted as a problem by `g.run`."""
+    before = len(g.problems)
+    value = g.run(what, fn, *args)
+    return len(g.problems) == before, value
+
+
 def _is_message(value: Any) -> bool:
     return getattr(value, "type", None) == "message" and hasattr(value, "stop_reason")
 
@@ -86,6 +94,10 @@ def _cost_every_write_at_5m(usage: Any, model: str) -> float:
         + usage.cache_creation_input_tokens * prices.cache_write_5m
         + usage.cache_read_input_tokens * prices.cache_read
     ) / 1e6 + searches * WEB_SEARCH_USD
+
+
+def _cost_in_cents(usage: Any, model: str) -> float:
+    return _cost_right(usage, model) * 100
 
 
 def _cost_without_search_fee(usage: Any, model: str) -> float:
@@ -148,8 +160,18 @@ def _cost_hint(usage: Any, model: str, got: float, expected: float) -> str:
         )
     if searches and near(searches * WEB_SEARCH_USD):
         return "The web search fee is missing: $10 per 1,000 searches (usage.server_tool_use)."
-    if math.isclose(got * 1e6, expected, rel_tol=1e-6) or math.isclose(got, expected * 1e6):
-        return "The prices are per million tokens: divide tokens × price by 1,000,000."
+    if got > 0 and expected > 0:
+        power = math.log10(got / expected)
+        if round(power) != 0 and math.isclose(power, round(power), abs_tol=1e-6):
+            scale = (
+                f"{got / expected:,.0f}× the ledger's figure"
+                if got > expected
+                else f"1/{expected / got:,.0f} of the ledger's figure"
+            )
+            return (
+                f"It is {scale}: the prices are USD per million tokens (divide tokens × price "
+                "by 1,000,000), and the answer is in dollars, not cents."
+            )
     if usage.cache_creation_input_tokens or usage.cache_read_input_tokens:
         return (
             "Price every counter: input_tokens, output_tokens, cache writes (5m and 1h) and "
@@ -161,7 +183,12 @@ def _cost_hint(usage: Any, model: str, got: float, expected: float) -> str:
 @exercise(
     "cost",
     right=_cost_right,
-    wrong=[_cost_input_output_only, _cost_every_write_at_5m, _cost_without_search_fee],
+    wrong=[
+        _cost_input_output_only,
+        _cost_every_write_at_5m,
+        _cost_without_search_fee,
+        _cost_in_cents,
+    ],
 )
 def _check_cost(cost: Any, g: Grader) -> None:
     """`cost(usage, model)`: a call's cost in USD, equal to the ledger's cost_usd."""
@@ -171,9 +198,9 @@ def _check_cost(cost: Any, g: Grader) -> None:
         return
     for what, model, usage in _priced_calls():
         expected = cost_usd(model, usage.model_dump())
-        got = g.run(f"cost(usage, {model!r}) for {what}", cost, usage, model)
-        if got is None:
-            continue
+        returned, got = _call(g, f"cost(usage, {model!r}) for {what}", cost, usage, model)
+        if not returned:
+            return  # it raised: one message is enough
         if not g.expect(
             isinstance(got, (int, float)) and not isinstance(got, bool) and math.isfinite(got),
             f"for {what} it returned {got!r}; return the cost in dollars as a number.",
@@ -277,6 +304,10 @@ def _breakpoint_on_tools(request: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
+def _breakpoint_in_place(request: dict[str, Any]) -> None:
+    _mark(request["system"][0])  # right block, but the request is not returned
+
+
 def _automatic_instead(request: dict[str, Any]) -> dict[str, Any]:
     return {**request, "cache_control": {"type": "ephemeral"}}
 
@@ -285,7 +316,7 @@ def _automatic_instead(request: dict[str, Any]) -> dict[str, Any]:
     "cache_breakpoint",
     right=_breakpoint_right,
     wrong=[_breakpoint_on_last_message, _breakpoint_on_clock, _breakpoint_on_tools,
-           _automatic_instead],
+           _automatic_instead, _breakpoint_in_place],
 )  # fmt: skip
 def _check_cache_breakpoint(add_breakpoint: Any, g: Grader) -> None:
     """`add_breakpoint(request)`: one cache_control so that turn 2 reads ≥ 4,000 tokens."""
@@ -311,12 +342,14 @@ def _check_cache_breakpoint(add_breakpoint: Any, g: Grader) -> None:
             ]
             turns.append(support_request("09:03:00", history))
         original = turns[-1]
-        sent = g.run(
-            f"add_breakpoint on turn {n}'s request", add_breakpoint, copy.deepcopy(original)
+        returned, sent = _call(
+            g, f"add_breakpoint on turn {n}'s request", add_breakpoint, copy.deepcopy(original)
         )
-        if sent is None:
+        if not returned:
             return
-        if not g.expect(isinstance(sent, dict), f"turn {n}: return the request (a dict)."):
+        if not g.expect(
+            isinstance(sent, dict), f"turn {n}: return the request (a dict); it returned {sent!r}."
+        ):
             return
         if not g.expect(
             _without_cache_control(sent) == _without_cache_control(original),
@@ -461,6 +494,10 @@ def _loop_without_is_error(client: Any, messages: list, tools: list, functions: 
         messages.append({"role": "user", "content": results})
 
 
+def _loop_without_return(client: Any, messages: list, tools: list, functions: dict) -> None:
+    _loop_right(client, messages, tools, functions)  # the final Message is dropped
+
+
 def _no_loop(client: Any, messages: list, tools: list, functions: dict) -> Any:
     return client.messages.create(model=MODEL, max_tokens=1024, tools=tools, messages=messages)
 
@@ -470,10 +507,11 @@ def _check_parallel_round(run_tool_loop: Any, g: Grader) -> None:
     client = sim.client(max_retries=0)
     prompt = [{"role": "user", "content": 'Use get_weather and get_time for "Paris".'}]
     functions = {"get_weather": _weather, "get_time": _time}
-    final = g.run("run_tool_loop on a reply with two tool calls", run_tool_loop,
-                  client, prompt, WEATHER_TOOLS, functions)  # fmt: skip
+    returned, final = _call(g, "run_tool_loop on a reply with two tool calls", run_tool_loop,
+                            client, prompt, WEATHER_TOOLS, functions)  # fmt: skip
     posts = _posts(sim)
-    if not g.expect(posts, "run_tool_loop sent no request: call client.messages.create."):
+    if not posts:
+        g.expect(not returned, "run_tool_loop sent no request: call client.messages.create.")
         return
     asked = _tool_use_ids(_replayed(posts[0]))
     if not g.expect(
@@ -511,11 +549,15 @@ def _check_parallel_round(run_tool_loop: Any, g: Grader) -> None:
         "the tool results should carry what the functions returned (e.g. 'Paris: 21 °C, "
         f"sunny'); they were: {contents[:200]!r}.",
     )
-    if final is not None:
+    if returned:
         g.expect(
             _is_message(final) and final.stop_reason == "end_turn",
-            "return the final Message (the one whose stop_reason is 'end_turn'), got "
-            f"{getattr(final, 'stop_reason', type(final).__name__)!r}.",
+            "return the final Message (the one whose stop_reason is 'end_turn'); it returned "
+            + (
+                f"a reply with stop_reason {final.stop_reason!r}."
+                if _is_message(final)
+                else f"{final!r}."
+            ),
         )
 
 
@@ -560,7 +602,13 @@ def _check_error_round(run_tool_loop: Any, g: Grader) -> None:
 @exercise(
     "tool_loop",
     right=_loop_right,
-    wrong=[_loop_one_message_per_result, _loop_first_call_only, _loop_without_is_error, _no_loop],
+    wrong=[
+        _loop_one_message_per_result,
+        _loop_first_call_only,
+        _loop_without_is_error,
+        _no_loop,
+        _loop_without_return,
+    ],
 )
 def _check_tool_loop(run_tool_loop: Any, g: Grader) -> None:
     """`run_tool_loop(client, messages, tools, functions)`: the tool loop with the raw SDK."""
@@ -569,7 +617,8 @@ def _check_tool_loop(run_tool_loop: Any, g: Grader) -> None:
     ):
         return
     _check_parallel_round(run_tool_loop, g)
-    _check_error_round(run_tool_loop, g)
+    if not g.problems:  # one round at a time: the error round builds on the loop
+        _check_error_round(run_tool_loop, g)
 
 
 # -- 10: resuming a paused turn --------------------------------------------------------------
@@ -626,6 +675,10 @@ def _finish_says_continue(client: Any, request: dict) -> Any:
     return reply
 
 
+def _finish_without_return(client: Any, request: dict) -> None:
+    _finish_right(client, request)  # the final Message is dropped
+
+
 def _finish_resumes_once(client: Any, request: dict) -> Any:
     reply = client.messages.create(**request)
     if reply.stop_reason == "pause_turn":
@@ -648,7 +701,7 @@ def _check_pauses(finish_turn: Any, g: Grader, pauses: int) -> None:
         ],
     }
     what = f"finish_turn on a turn that pauses {pauses} time{'s' if pauses > 1 else ''}"
-    final = g.run(what, finish_turn, client, copy.deepcopy(request))
+    returned, final = _call(g, what, finish_turn, client, copy.deepcopy(request))
     posts = _posts(sim)
     expected = pauses + 1
     if not g.expect(
@@ -682,11 +735,16 @@ def _check_pauses(finish_turn: Any, g: Grader, pauses: int) -> None:
         f"{what} sent {len(posts)} requests; expected {expected}: stop once the reply's "
         "stop_reason is no longer 'pause_turn'.",
     )
-    if final is not None:
+    if returned:
         g.expect(
             _is_message(final) and final.stop_reason == "end_turn",
-            f"{what} returned a reply with stop_reason "
-            f"{getattr(final, 'stop_reason', None)!r}; return the final Message ('end_turn').",
+            f"{what} returned "
+            + (
+                f"a reply with stop_reason {final.stop_reason!r}"
+                if _is_message(final)
+                else repr(final)
+            )
+            + "; return the final Message (stop_reason 'end_turn').",
         )
 
 
@@ -694,7 +752,7 @@ def _check_pauses(finish_turn: Any, g: Grader, pauses: int) -> None:
     "pause_turn",
     right=_finish_right,
     wrong=[_finish_no_resume, _finish_resend_unchanged, _finish_says_continue,
-           _finish_resumes_once],
+           _finish_resumes_once, _finish_without_return],
 )  # fmt: skip
 def _check_pause_turn(finish_turn: Any, g: Grader) -> None:
     """`finish_turn(client, request)`: resend a paused turn until it ends."""
@@ -791,7 +849,7 @@ def _check_two_images(ask_about_images: Any, g: Grader) -> None:
     client = sim.client(max_retries=0)
     images = _sample_images()
     question = "Which of these two pictures is greener?"
-    reply = g.run("ask_about_images", ask_about_images, client, images, question)
+    returned, reply = _call(g, "ask_about_images", ask_about_images, client, images, question)
     posts = _posts(sim)
     if not g.expect(len(posts) == 1, f"expected one request; it sent {len(posts)}."):
         return
@@ -829,5 +887,8 @@ def _check_two_images(ask_about_images: Any, g: Grader) -> None:
         g.expect(same, f"image {n}: 'data' must be the image's bytes, base64-encoded.")
     text = blocks[2].get("text")
     g.expect(text == question, f"the text block should be the question; it was {text!r}.")
-    if reply is not None:
-        g.expect(_is_message(reply), "return the reply (the Message client.messages.create gave).")
+    if returned:
+        g.expect(
+            _is_message(reply),
+            f"return the reply (the Message client.messages.create gave); it returned {reply!r}.",
+        )
