@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from ..pricing import WEB_SEARCH_USD_PER_REQUEST
 from . import Grader, exercise, sandbox
 
 MODEL = "claude-sonnet-5-5"
@@ -49,8 +50,8 @@ def _is_message(value: Any) -> bool:
 
 # -- 07: the cost of a call, from its usage and the price table ------------------------------
 
-WEB_SEARCH_USD = 10 / 1000
-"""$10 per 1,000 web searches, on top of the tokens."""
+WEB_SEARCH_USD = WEB_SEARCH_USD_PER_REQUEST
+"""$10 per 1,000 web searches, on top of the tokens (the pricing module's figure)."""
 
 
 def _cost_right(usage: Any, model: str) -> float:
