@@ -16,9 +16,12 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
+    "batch",
+    "batch_job",
     "compare_costs",
     "cost_summary",
     "export",
+    "export_answers",
     "get_chat",
     "load_ipython_extension",
     "plot_costs",
@@ -150,6 +153,38 @@ def export(path: str | os.PathLike[str], chat: str = "default", *, force: bool =
     if folder and not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write {target}: no folder {folder}")
     return os.fspath(write_chat_notebook(registry.get(chat), target))
+
+
+def export_answers(notebooks: Any, path: str | os.PathLike[str], *, force: bool = False) -> str:
+    """Pack the turn records of saved notebooks into one answers file a course can ship;
+    students replay it with `%claude replay answers.json` (see docs/teaching.md)."""
+    from .replay import export_answers as pack
+
+    return os.fspath(pack(notebooks, path, force=force))
+
+
+def batch(data: Any, prompt: str, **kwargs: Any) -> Any:
+    """Run `prompt` (a str.format template over the columns) on every row of a DataFrame
+    (or `{value}` of a Series or list) through the Message Batches API at half price, or
+    `realtime=True` as concurrent calls; a DataFrame of answers on the input's index.
+
+    Keywords: model, system, max_tokens, schema (a pydantic model class or JSON-schema
+    dict: one column per field), realtime, concurrency, wait (False: the BatchJob),
+    poll_interval, dry_run (return the estimate, send nothing), backend, client, progress,
+    and any Messages API field for every row. See `claude_magic.batching.batch`.
+    """
+    from .batching import batch as run
+
+    return run(data, prompt, **kwargs)
+
+
+def batch_job(batch_id: Any, **kwargs: Any) -> Any:
+    """Reattach to a Message Batch job by id (after a kernel restart too): `.status()`,
+    `.wait()`, `.results()`, `.cancel()`. Pass `data=` and `schema=` after a restart to get
+    the input's index and the schema's columns back."""
+    from .batching import batch_job as attach
+
+    return attach(batch_id, **kwargs)
 
 
 def simulator() -> Any:

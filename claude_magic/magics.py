@@ -33,6 +33,7 @@ from .interpolate import InterpolationError, interpolate
 from .models import DEFAULT_MODEL
 from .request import CACHE_TTLS, EFFORTS, RequestOptions, check_for_model, user_message
 from .session import current
+from .structured import ReplyMismatch, Schema, parsed_message
 
 # Settings whose default comes from an environment variable; an explicit value wins.
 ENV_DEFAULT_SETTINGS = ("backend", "offline_token_rate", "budget_usd")
@@ -161,6 +162,12 @@ class ClaudeMagics(Magics):
     @argument("--no-stream", action="store_true", help="Send a non-streaming request.")
     @argument("--no-cache", action="store_true", help="Do not add top-level cache_control.")
     @argument("--cache", choices=CACHE_TTLS, help="Prompt caching TTL (default 5m).")
+    @argument(
+        "--schema",
+        metavar="NAME",
+        help="Structured output: a pydantic model class or JSON-schema dict in the notebook; "
+        "the reply is JSON in it (-o VAR: VAR.parsed_output).",
+    )
     @argument("-o", "--out", metavar="VAR", help="Store the final anthropic Message in VAR.")
     @argument(
         "--dry-run", action="store_true", help="Show the request and its token count; send nothing."
@@ -274,6 +281,8 @@ class ClaudeMagics(Magics):
         if not text.strip() and not attachments:
             raise UsageError("Nothing to send: the cell is empty (and nothing is attached).")
         commands.resolve_tools(args, namespace, options)
+        if args.schema is not None:
+            options.schema = _schema(args.schema, namespace)
         try:
             check_for_model(options)
         except ValueError as exc:
@@ -327,8 +336,15 @@ class ClaudeMagics(Magics):
             ) from None
         if backend != "offline":
             session.vouch_for(turn.replies)
+        message = exchange.last_message
+        if options.schema is not None:  # the turn is the reply's JSON text; check it
+            try:
+                message = parsed_message(message, options.schema)
+            except ReplyMismatch as exc:
+                unset = f" {args.out} was not set." if args.out else ""
+                raise ReplyMismatch(f"{exc} (The reply is in the chat as text.){unset}") from None
         if args.out:
-            self.shell.user_ns[args.out] = exchange.last_message
+            self.shell.user_ns[args.out] = message
         return None
 
     def _replay(
@@ -398,6 +414,27 @@ class ClaudeMagics(Magics):
 
 
 ClaudeMagics.claude.parser.allow_abbrev = False  # `--max-token` is a typo, not an option
+
+
+def _schema(name: str, namespace: dict[str, Any]) -> Schema:
+    """The schema `--schema NAME` names (a dotted name reaches into a module or class)."""
+    head, *rest = name.split(".")
+    if not all(part.isidentifier() for part in (head, *rest)):
+        raise UsageError(f"--schema needs the name of a variable, not {name!r}.")
+    if head not in namespace:
+        raise UsageError(
+            f"--schema {name}: no variable {head!r} in the notebook. Define a pydantic model "
+            "class (class Person(BaseModel): ...) or a JSON-schema dict first."
+        )
+    value = namespace[head]
+    for part in rest:
+        if not hasattr(value, part):
+            raise UsageError(f"--schema {name}: {head} has no attribute {part!r}.")
+        value = getattr(value, part)
+    try:
+        return Schema.of(value, name)
+    except TypeError as exc:
+        raise UsageError(f"--schema {name}: {exc}.") from None
 
 
 def _value_options(magic: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .models import MODELS, lookup
+from .structured import Schema
 from .tools import ToolSet
 
 CACHE_TTLS = ("5m", "1h")
@@ -33,12 +34,19 @@ class RequestOptions:
     """Top-level automatic caching TTL ("5m" or "1h"), or None for no caching."""
     tools: ToolSet = field(default_factory=ToolSet)
     """Local tools (schema + callable) and server tools this cell offers."""
+    schema: Schema | None = None
+    """Structured outputs: the reply must be JSON in this schema (`output_config.format`)."""
 
 
 def check_for_model(options: RequestOptions) -> None:
     """Raise ValueError, before anything is sent, for options the model table says this
     model rejects (the API would answer 400). Models not in the table are not checked: a
     new model must still work with a stale table."""
+    if options.prefill and options.schema is not None:
+        raise ValueError(
+            "--prefill cannot be combined with --schema (the API answers 400: structured "
+            "outputs cannot continue an assistant prefill)."
+        )
     model = lookup(options.model)
     if model is None:
         return
@@ -116,8 +124,9 @@ def build_request(
     thinking = thinking_param(options.thinking)
     if thinking is not None:
         request["thinking"] = thinking
-    if options.effort:
-        request["output_config"] = {"effort": options.effort}
+    output_config = output_config_param(options.effort, options.schema)
+    if output_config:
+        request["output_config"] = output_config
     if options.stop_sequences:
         request["stop_sequences"] = list(options.stop_sequences)
     if options.tools:
@@ -125,6 +134,16 @@ def build_request(
     if options.cache_ttl:
         request["cache_control"] = {"type": "ephemeral", "ttl": options.cache_ttl}
     return request
+
+
+def output_config_param(effort: str | None, schema: Schema | None) -> dict[str, Any]:
+    """`output_config`: the effort and the structured-output format ({} for neither)."""
+    config: dict[str, Any] = {}
+    if effort:
+        config["effort"] = effort
+    if schema is not None:
+        config["format"] = schema.format_param()
+    return config
 
 
 def count_tokens_request(request: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ DTYPES: dict[str, str] = {
     **dict.fromkeys(TOKEN_COLUMNS, "int64"),
     "cost_usd": "float64",
     "service_tier": "string",
+    "batch_id": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
     "total_s": "float64",
@@ -69,8 +70,10 @@ def call_row(
     cell_id: str | None,
     execution_count: int | None,
     notebook: str | None = None,
+    batch_id: str | None = None,
 ) -> dict[str, Any]:
-    """One ledger row for one call; prices it now if the record carries no cost."""
+    """One ledger row for one call; prices it now if the record carries no cost.
+    `batch_id` tags a request of a Message Batch (`claude_magic.batch`)."""
     five, hour = call.cache_creation_split()
     tools = call.server_tool_requests()
     tier = call.usage.get("service_tier")  # "standard", "batch", ...; absent in old records
@@ -94,6 +97,7 @@ def call_row(
         "web_fetch_requests": tools.get("web_fetch_requests", 0),
         "cost_usd": cost,
         "service_tier": tier if isinstance(tier, str) else None,
+        "batch_id": batch_id,
         "stop_reason": call.stop_reason,
         "ttft_s": call.ttft_s,
         "total_s": call.total_s,
@@ -138,6 +142,7 @@ class Ledger:
         cell_id: str | None,
         execution_count: int | None,
         notebook: str | None = None,
+        batch_id: str | None = None,
     ) -> None:
         """Add one call's row."""
         self.rows.append(
@@ -147,6 +152,7 @@ class Ledger:
                 cell_id=cell_id,
                 execution_count=execution_count,
                 notebook=notebook,
+                batch_id=batch_id,
             )
         )
 

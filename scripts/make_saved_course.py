@@ -1,6 +1,6 @@
 """Regenerate notebooks/data/saved_course/: a small course's saved notebooks, with outputs.
 
-The cost-analysis section of notebooks/03_tokens_usage_and_caching.ipynb reads this folder
+The cost-analysis section of notebooks/07_tokens_usage_and_cost.ipynb reads this folder
 with `usage_from_notebooks`, offline. Each lesson below is written as a notebook, executed
 top to bottom with nbclient on a fresh kernel (real `%%claude` cells on the offline
 simulator: no API key, instant streaming) and saved with its outputs, as a student's

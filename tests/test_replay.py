@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import claude_magic
 from claude_magic.notebook import chats_from_notebook
 from claude_magic.replay import AnswerBook, Match, Miss, export_answers
 from tests.fake_api import FakeApi
@@ -120,7 +121,7 @@ def test_cells_without_ids_match_by_prompt_and_position(recorded, tmp_path):
 
 def test_answers_file_packs_notebooks_for_a_course(recorded, tmp_path):
     path, _, _ = recorded
-    target = export_answers([path], tmp_path / "answers.json")
+    target = Path(claude_magic.export_answers([path], tmp_path / "answers.json"))
     data = json.loads(target.read_text())
     assert data["format"] == "claude-magic-answers" and len(data["answers"]) == 4
     assert "sk-teacher" not in target.read_text()  # records never hold credentials
