@@ -85,7 +85,7 @@ class Model:
     accepts_thinking_adaptive: bool = True
     """Not on Claude 4.5 and earlier."""
     accepts_forced_tool_choice: bool = True
-    """`tool_choice` any/tool: not on Opus 5.5, Sonnet 5.5, Fable 5.1, Mythos 5.1."""
+    """`tool_choice` any/tool: not on Opus 5.5, Fable 5.1, Mythos 5.1."""
     system_messages_midway: bool = True
     """`role: "system"` messages inside `messages`: not on Sonnet 5 and 4.x."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -179,10 +179,10 @@ _ALL = [
     _five("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-09T00:00:00Z", "mythos",
           _THIRD_PARTY_5_2, **_NO_DISABLE),
     _five("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-28T00:00:00Z", "haiku", _HAIKU_5_5),
-    # "What's new in Claude Sonnet 5.5" / its migration guide: `disabled` and forced tool use
-    # are 400s (between_tools is the lowest thinking setting).
+    # "What's new in Claude Sonnet 5.5" / its migration guide: `disabled` is a 400
+    # (between_tools is the lowest thinking setting).
     _five("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-30T00:00:00Z", "sonnet", _SONNET_5,
-          **_NO_DISABLE, **_NO_FORCE),
+          **_NO_DISABLE),
     _five("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15T00:00:00Z", "opus",
           standard_price(4, 20, read_x=0.05), **_NO_DISABLE, **_NO_FORCE),
     _five("claude-fable-5-1", "Claude Fable 5.1", "2026-07-20T00:00:00Z", "fable",

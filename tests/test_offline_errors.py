@@ -73,10 +73,6 @@ def error_of(call, exc_class=anthropic.BadRequestError):
             '"thinking.type.disabled" is not supported for this model',
         ),
         (
-            {"tools": [{"name": "f", "input_schema": {}}], "tool_choice": {"type": "any"}},
-            'tool_choice: type "tool" and "any" are not supported for this model',
-        ),
-        (
             {"thinking": {"type": "enabled", "budget_tokens": 500}, "model": "claude-haiku-4-5"},
             "budget_tokens: Input should be greater than or equal to 1024",
         ),

@@ -235,7 +235,7 @@ def test_two_tool_uses_then_tool_results(client):
 
 def test_tool_choice_forces_a_tool(client):
     msg = client.messages.create(
-        model="claude-haiku-5-5",  # Sonnet 5.5 (MODEL) refuses forced tool use
+        model=MODEL,
         max_tokens=1000,
         tools=[WEATHER, TIME],
         tool_choice={"type": "tool", "name": "get_time"},
