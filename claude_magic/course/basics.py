@@ -155,8 +155,9 @@ def _check_follow_ups(chat: Any, g: Grader) -> None:
     if not g.expect(
         len(turns) >= 3,
         f"chat {chat.name!r} has {plural(len(turns), 'turn')}; it needs three: a first "
-        f"question, then two follow-ups, each in its own `%%claude -c {chat.name}` cell (several `%claude` "
-        "lines in one cell count as one cell: each replaces the turn of the one before).",
+        f"question, then two follow-ups, each in its own `%%claude -c {chat.name}` cell "
+        "(several `%claude` lines in one cell count as one cell: each replaces the turn of "
+        "the one before).",
     ):
         return
     sent = [m for turn in turns[:2] for m in turn.messages] + [turns[2].user]
