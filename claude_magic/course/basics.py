@@ -89,8 +89,10 @@ def _check_first_text(first_text: Any, g: Grader) -> None:
     ):
         return
     for what, message, expected in _replies():
-        got = g.run(f"first_text on {what}", first_text, message)
-        if g.problems and got is None:
+        got = _run(g, f"first_text on {what}", first_text, message)
+        if got is None:
+            if g.problems[-1].endswith("(it raises NotImplementedError)."):
+                return  # once is enough
             continue
         g.expect(
             got == expected,
