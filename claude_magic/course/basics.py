@@ -8,6 +8,9 @@ from ..formatting import plural
 from . import Grader, exercise, sandbox
 
 
+_NOT_WRITTEN = "(it raises NotImplementedError)."
+
+
 def _run(g: Grader, what: str, fn: Any, *args: Any) -> Any:
     """`g.run`, with an API error told as the API's own message (status and words)."""
     import anthropic
@@ -17,7 +20,7 @@ def _run(g: Grader, what: str, fn: Any, *args: Any) -> Any:
     except anthropic.APIStatusError as exc:
         g.expect(False, f"{what} got a {exc.status_code} from the API: {exc.api_message}")
     except NotImplementedError:
-        g.expect(False, f"{what} is not written yet (it raises NotImplementedError).")
+        g.expect(False, f"{what} is not written yet {_NOT_WRITTEN}")
     except Exception as exc:  # the learner's code: any error is feedback, not a crash
         g.expect(False, f"{what} raised {type(exc).__name__}: {exc}")
     return None
@@ -91,7 +94,7 @@ def _check_first_text(first_text: Any, g: Grader) -> None:
     for what, message, expected in _replies():
         got = _run(g, f"first_text on {what}", first_text, message)
         if got is None:
-            if g.problems[-1].endswith("(it raises NotImplementedError)."):
+            if g.problems[-1].endswith(_NOT_WRITTEN):
                 return  # once is enough
             continue
         g.expect(
@@ -381,6 +384,8 @@ def _check_pick_model(pick_model: Any, g: Grader) -> None:
             g, f"pick_model(client, need_thinking_off={need_off})", pick_model, client, need_off
         )
         if got is None:
+            if g.problems[-1].endswith(_NOT_WRITTEN):
+                return  # once is enough
             continue
         if not any(r.path.startswith("/v1/models") for r in sim.requests[before:]):
             unasked.append(f"{got!r} for need_thinking_off={need_off}")
