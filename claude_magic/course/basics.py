@@ -7,7 +7,6 @@ from typing import Any
 from ..formatting import plural
 from . import Grader, exercise, sandbox
 
-
 _NOT_WRITTEN = "(it raises NotImplementedError)."
 
 
