@@ -562,6 +562,8 @@ def _check_port_tool_call(ask_weather: Any, g: Grader) -> None:
 
     got = _run(g, "ask_weather(client, get_weather)", ask_weather, sim.client(max_retries=0),
                 get_weather)  # fmt: skip
+    if got is None and g.problems[-1].endswith(_NOT_WRITTEN):
+        return
     sent = [r.json for r in sim.requests if r.path == "/v1/messages"]
     if not sent:
         g.expect(False, "no request reached the API; call client.messages.create.")
