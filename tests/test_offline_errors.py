@@ -286,3 +286,41 @@ def test_empty_assistant_content_before_the_end_is_400(client, content):
     assert err.status_code == 400
     assert ("must have non-empty content" in err.api_message
             or "text content blocks must be non-empty" in err.api_message)
+
+
+SYSTEM = {"role": "system", "content": "Answer in French from now on."}
+ASSISTANT = {"role": "assistant", "content": "Sure."}
+
+
+@pytest.mark.parametrize(
+    ("model", "messages", "needle"),
+    [
+        (MODEL, [SYSTEM, *user()], "cannot be the first message"),
+        ("claude-sonnet-5", [*user(), SYSTEM], "not supported for claude-sonnet-5"),
+        (MODEL, [*user(), ASSISTANT, SYSTEM, *user()], "must follow a user message"),
+        (MODEL, [*user(), SYSTEM, *user("and then?")], "followed by an assistant message"),
+        (  # the rules hold for block content too
+            MODEL,
+            [{"role": "system", "content": [{"type": "text", "text": "Be terse."}]}, *user()],
+            "cannot be the first message",
+        ),
+    ],
+)
+def test_misplaced_system_messages_are_400(client, model, messages, needle):
+    err = error_of(
+        lambda: client.messages.create(model=model, max_tokens=100, messages=messages)
+    )
+    assert err.status_code == 400 and needle in err.api_message
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [*user(), SYSTEM],  # last
+        [*user(), SYSTEM, SYSTEM],  # consecutive ones are one section
+        [*user(), SYSTEM, ASSISTANT, *user("more")],  # before an assistant turn
+    ],
+)
+def test_system_messages_where_the_api_takes_them(client, messages):
+    reply = client.messages.create(model="claude-opus-5-5", max_tokens=1000, messages=messages)
+    assert reply.stop_reason == "end_turn"

@@ -91,8 +91,14 @@ def test_the_core_does_not_import_the_views():
 
 
 # import name -> distribution name, where they differ
-_DISTRIBUTIONS = {"IPython": "ipython", "markdown_it": "markdown-it-py", "mdit_py_plugins":
-                  "mdit-py-plugins", "pydantic_core": "pydantic", "yaml": "pyyaml"}  # fmt: skip
+_DISTRIBUTIONS = {
+    "IPython": "ipython",
+    "markdown_it": "markdown-it-py",
+    "mdit_py_plugins": "mdit-py-plugins",
+    "pydantic_core": "pydantic",
+    "yaml": "pyyaml",
+    "PIL": "pillow",
+}
 
 
 def test_every_package_the_code_imports_is_declared():

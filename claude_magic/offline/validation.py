@@ -182,6 +182,8 @@ def _check_messages(body: dict, model: ModelInfo) -> list[dict]:
             raise invalid(f"{where}.role: Input should be 'user', 'assistant' or 'system'")
         if "content" not in msg:
             raise invalid(f"{where}.content: Field required")
+        if role == "system":
+            _check_system_message(messages, i, model)
         content = msg["content"]
         final_assistant = role == "assistant" and i == len(messages) - 1
         if isinstance(content, str):
@@ -217,15 +219,37 @@ def _check_messages(body: dict, model: ModelInfo) -> list[dict]:
                     raise invalid(f"{bwhere}: text content blocks must be non-empty")
             if kind in ("image", "document") and not isinstance(blk.get("source"), dict):
                 raise invalid(f"{bwhere}.source: Field required")
-        if role == "system":
-            if not model.system_messages_midway:
-                raise invalid(
-                    f"{where}.role: system messages are not supported for "
-                    f"{model.id}; use the top-level `system` parameter"
-                )
-            if i == 0:
-                raise invalid(f"{where}.role: a system message cannot be the first message")
     return messages
+
+
+def _check_system_message(messages: list, i: int, model: ModelInfo) -> None:
+    """A mid-conversation `role: "system"` message: on the models that take it, never first,
+    right after a user turn (or a paused server-tool turn), then last or before an assistant
+    turn. Consecutive system messages count as one section."""
+    where = f"messages.{i}.role"
+    if not model.system_messages_midway:
+        raise invalid(
+            f"{where}: system messages are not supported for {model.id}; use the "
+            "top-level `system` parameter"
+        )
+    if i == 0:
+        raise invalid(f"{where}: a system message cannot be the first message")
+    roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
+    before = next((j for j in range(i - 1, -1, -1) if roles[j] != "system"), None)
+    if before is None or not (
+        roles[before] == "user"
+        or (roles[before] == "assistant" and _is_paused_turn(messages[before]))
+    ):
+        raise invalid(
+            f"{where}: a system message must follow a user message (or an assistant "
+            "message that ends in a server tool result)"
+        )
+    after = next((j for j in range(i + 1, len(roles)) if roles[j] != "system"), None)
+    if after is not None and roles[after] != "assistant":
+        raise invalid(
+            f"{where}: a system message must be the last message or be followed by an "
+            "assistant message"
+        )
 
 
 def _check_thinking(body: dict, model: ModelInfo, count_only: bool) -> None:
