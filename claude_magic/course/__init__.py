@@ -28,7 +28,7 @@ from typing import Any
 
 __all__ = ["Exercise", "Grader", "Result", "exercise", "exercises", "sandbox"]
 
-_MODULES: tuple[str, ...] = ("basics", "replies", "tools_and_costs")
+_MODULES: tuple[str, ...] = ("basics", "replies", "tools_and_costs", "scale")
 """The course's exercise modules (claude_magic/course/<name>.py), imported on first use."""
 _REGISTRY: dict[str, Exercise] = {}
 
