@@ -21,13 +21,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PRICES_AS_OF = "2026-11-22"
+PRICES_AS_OF = "2026-11-29"
 """When the prices below were last checked against the sources."""
 PRICES_SOURCE = (
     "Anthropic 'Pricing' (platform.claude.com/docs/en/about-claude/pricing), the per-model "
     "pages (platform.claude.com/docs/en/models/<id>/overview) and 'Prompt caching' "
     "(platform.claude.com/docs/en/build-with-claude/prompt-caching, scrape of 2026-09-26), "
-    "collected on 2026-11-22. Fable/Mythos 5.2 and part of the Haiku 5.5 >100K tier are "
+    "collected on 2026-11-22; Sonnet 5.5's cache read ($0.10) and its 400s from its migration "
+    "guide (platform.claude.com/docs/en/models/sonnet-5-5/migration-guide), 2026-11-29. "
+    "Fable/Mythos 5.2 and part of the Haiku 5.5 >100K tier are "
     "third-party figures (apidog, kurofune/claudit v1.9.2)."
 )
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -84,6 +86,9 @@ class Model:
     """`thinking: {"type": "enabled", "budget_tokens": N}`: before Claude 4.7 only."""
     accepts_thinking_adaptive: bool = True
     """Not on Claude 4.5 and earlier."""
+    accepts_thinking_between_tools: bool = False
+    """`thinking: {"type": "between_tools"}` (no up-front thinking; progress notes between
+    tool calls): 5.x models, except those told to use adaptive thinking and effort instead."""
     accepts_forced_tool_choice: bool = True
     """`tool_choice` any/tool: not on Opus 5.5, Fable 5.1, Mythos 5.1."""
     system_messages_midway: bool = True
@@ -93,6 +98,13 @@ class Model:
     @property
     def current(self) -> bool:
         return self.lifecycle == "active"
+
+    @property
+    def thinking_off(self) -> str | None:
+        """The thinking type that turns up-front thinking off here, or None if none does."""
+        if self.accepts_thinking_disabled:
+            return "disabled"
+        return "between_tools" if self.accepts_thinking_between_tools else None
 
     def capabilities(self) -> dict[str, Any]:
         """The `capabilities` object of /v1/models, derived from the flags above."""
@@ -126,7 +138,7 @@ class Model:
                 "supported": True,
                 "types": {
                     "adaptive": s(self.accepts_thinking_adaptive),
-                    "between_tools": s(self.thinks_by_default),
+                    "between_tools": s(self.accepts_thinking_between_tools),
                     "disabled": s(self.accepts_thinking_disabled),
                     "enabled": s(self.accepts_thinking_enabled),
                 },
@@ -153,10 +165,14 @@ class Model:
 def _five(id: str, name: str, created: str, line: str, price: ModelPrice, **kw: Any) -> Model:
     """A 5.x model: thinks by default, caches from 512 tokens."""
     kw.setdefault("cache_min_tokens", 512)
+    kw.setdefault("accepts_thinking_between_tools", True)
     return Model(id, name, created, line, price, thinks_by_default=True, **kw)
 
 
-_NO_DISABLE = {"accepts_thinking_disabled": False}
+# "disabled" is a 400 that says to use adaptive thinking and effort instead.
+_NO_DISABLE = {"accepts_thinking_disabled": False, "accepts_thinking_between_tools": False}
+# "disabled" is a 400 that says to use between_tools (Sonnet 5.5's migration guide).
+_OFF_BETWEEN_TOOLS = {"accepts_thinking_disabled": False}
 _NO_FORCE = {"accepts_forced_tool_choice": False}
 _DEPRECATED = {"lifecycle": "deprecated", "deprecated_at": "2026-10-21T00:00:00Z"}
 _LEGACY_4 = {**_DEPRECATED, "system_messages_midway": False}
@@ -164,7 +180,8 @@ _LEGACY_4 = {**_DEPRECATED, "system_messages_midway": False}
 _FABLE_5_1 = standard_price(10, 50, read_x=0.025)
 _FABLE_5 = ModelPrice(10, 50, 12.5, 20, 1.0)  # read 1.00 as listed on the pricing page
 _OPUS_5 = standard_price(5, 25)
-_SONNET_5 = standard_price(2, 10)  # model page: read 0.20 (trackers report 0.10; unconfirmed)
+_SONNET_5 = standard_price(2, 10)
+_SONNET_5_5 = standard_price(2, 10, read_x=0.05)  # migration guide: reads $0.10, half Sonnet 5's
 _SONNET_4 = standard_price(3, 15)
 _THIRD_PARTY_5_2 = standard_price(8, 40, source="third-party")
 # 1h write, >100K read (and >100K 1h write) are third-party figures.
@@ -179,10 +196,10 @@ _ALL = [
     _five("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-09T00:00:00Z", "mythos",
           _THIRD_PARTY_5_2, **_NO_DISABLE),
     _five("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-28T00:00:00Z", "haiku", _HAIKU_5_5),
-    # "What's new in Claude Sonnet 5.5" / its migration guide: `disabled` is a 400
-    # (between_tools is the lowest thinking setting).
-    _five("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-30T00:00:00Z", "sonnet", _SONNET_5,
-          **_NO_DISABLE),
+    # Its migration guide: thinking budgets, sampling parameters, prefill, forced tool choice
+    # and thinking "disabled" are 400s (between_tools is the lowest thinking setting).
+    _five("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-30T00:00:00Z", "sonnet",
+          _SONNET_5_5, **_OFF_BETWEEN_TOOLS, **_NO_FORCE),
     _five("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15T00:00:00Z", "opus",
           standard_price(4, 20, read_x=0.05), **_NO_DISABLE, **_NO_FORCE),
     _five("claude-fable-5-1", "Claude Fable 5.1", "2026-07-20T00:00:00Z", "fable",

@@ -66,10 +66,19 @@ def check_for_model(options: RequestOptions) -> None:
             f"{name} has no adaptive thinking (the API answers 400): give a budget, "
             "--thinking 2048."
         )
-    if options.thinking == "off" and not model.accepts_thinking_disabled:
+    if options.thinking == "off" and model.thinking_off is None:
         raise ValueError(
             f"{name} cannot turn thinking off (the API answers 400 to "
             '"thinking.type.disabled"): use --effort low to keep it short.'
+        )
+    if (
+        options.thinking == "off"
+        and model.thinking_off == "between_tools"
+        and options.effort in ("xhigh", "max")
+    ):
+        raise ValueError(
+            f"On {name} --thinking off is between_tools thinking, which the API refuses "
+            f"with --effort {options.effort} (400): use low, medium or high."
         )
     if options.prefill and not model.accepts_prefill:
         raise ValueError(
@@ -89,12 +98,17 @@ def user_message(text: str, attachments: list[dict[str, Any]] | None = None) -> 
     return {"role": "user", "content": content}
 
 
-def thinking_param(thinking: str | int | None) -> dict[str, Any] | None:
-    """The `thinking` parameter for an option value; shown thinking uses display summarized."""
+def thinking_param(thinking: str | int | None, model: str = "") -> dict[str, Any] | None:
+    """The `thinking` parameter for an option value; shown thinking uses display summarized.
+
+    "off" is `disabled`, or `between_tools` on models that refuse `disabled` and take it
+    instead (Sonnet 5.5: no up-front thinking, short notes between tool calls).
+    """
     if thinking is None:
         return None
     if thinking == "off":
-        return {"type": "disabled"}
+        known = lookup(model)
+        return {"type": (known.thinking_off if known else None) or "disabled"}
     if thinking == "adaptive":
         return {"type": "adaptive", "display": "summarized"}
     return {"type": "enabled", "budget_tokens": int(thinking), "display": "summarized"}
@@ -121,7 +135,7 @@ def build_request(
     }
     if options.system:
         request["system"] = options.system
-    thinking = thinking_param(options.thinking)
+    thinking = thinking_param(options.thinking, options.model)
     if thinking is not None:
         request["thinking"] = thinking
     output_config = output_config_param(options.effort, options.schema)

@@ -27,7 +27,7 @@ from claude_magic.usage import COLUMNS, Ledger  # noqa: E402
 
 # USD per million tokens: input, output, 5m write, 1h write, cache read (official table).
 PRICES = {
-    "claude-sonnet-5-5": (2, 10, 2.5, 4, 0.2),
+    "claude-sonnet-5": (2, 10, 2.5, 4, 0.2),  # Sonnet 5.5's rates but for reads
     "claude-opus-5-5": (4, 20, 5, 8, 0.2),
     "claude-haiku-5-5": (0.1, 0.5, 0.125, 0.2, 0.01),
     "claude-haiku-5-5 >100K": (0.5, 2.5, 0.625, 1.0, 0.05),  # whole request, prompt > 100K
@@ -37,15 +37,15 @@ WEB_SEARCH = 0.01  # USD per search ($10 per 1,000)
 # model, chat, notebook, cell, execution count, UTC day,
 #     input, 5m write, 1h write, cache read, output, service tier, web searches
 CALLS = [
-    ("claude-sonnet-5-5", "tutor", None, "c1", 1, "2026-11-20",
+    ("claude-sonnet-5", "tutor", None, "c1", 1, "2026-11-20",
         1_000, 4_000, 0, 0, 500, "standard", 0),
-    ("claude-sonnet-5-5", "tutor", None, "c2", 2, "2026-11-20",
+    ("claude-sonnet-5", "tutor", None, "c2", 2, "2026-11-20",
         200, 700, 0, 4_000, 300, "standard", 0),
-    ("claude-sonnet-5-5", "long", "lesson.ipynb", "c3", 3, "2026-11-21",
+    ("claude-sonnet-5", "long", "lesson.ipynb", "c3", 3, "2026-11-21",
         150_000, 0, 0, 0, 1_000, "standard", 0),
     ("claude-opus-5-5", "tutor", None, "c4", 4, "2026-11-21",
         10_000, 0, 1_000, 20_000, 2_000, "batch", 0),
-    ("claude-sonnet-5-5", "tutor", None, "c2", 5, "2026-11-21",
+    ("claude-sonnet-5", "tutor", None, "c2", 5, "2026-11-21",
         100, 800, 0, 4_000, 200, "standard", 2),
     ("claude-haiku-5-5", "long", "lesson.ipynb", "c6", 6, "2026-11-22",
         2_000, 0, 0, 0, 400, None, 0),
@@ -66,7 +66,7 @@ TOTAL = 0.40435
 @pytest.fixture(autouse=True)
 def _dated_table(monkeypatch):
     """The official table, a week old (today is fixed), no stale warning given yet."""
-    monkeypatch.setattr(pricing, "_today", lambda: date(2026, 11, 29))
+    monkeypatch.setattr(pricing, "_today", lambda: date(2026, 12, 6))
     monkeypatch.setattr(pricing, "_stale_warned", set())
     pricing.reset_prices()
     yield
@@ -133,7 +133,7 @@ def test_summary_by_model(ledger_frame):
         "cache_hit_rate",
         "cache_savings_usd",
     ]
-    assert s["model"].tolist() == ["claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5"]
+    assert s["model"].tolist() == ["claude-sonnet-5", "claude-opus-5-5", "claude-haiku-5-5"]
     assert s["calls"].tolist() == [4, 1, 1]
     assert s["input_tokens"].tolist() == [151_300, 10_000, 2_000]
     assert s["cache_creation_input_tokens"].tolist() == [5_500, 1_000, 0]
@@ -190,7 +190,7 @@ def test_cell_without_id_is_keyed_by_execution_count():
     ledger = Ledger()
     for count in (7, 7, 8):
         ledger.record(
-            record("claude-sonnet-5-5", 1_000, 0, 0, 0, 0, None, 0),
+            record("claude-sonnet-5", 1_000, 0, 0, 0, 0, None, 0),
             chat="a",
             cell_id=None,
             execution_count=count,
@@ -291,7 +291,7 @@ def test_reprice_on_haiku_5_5_applies_the_long_prompt_tier_per_call(ledger_frame
     assert list(haiku.columns) == list(COLUMNS)
     assert haiku["input_tokens"].tolist() == ledger_frame["input_tokens"].tolist()
     assert haiku.attrs["repriced"] == {"model": "claude-haiku-5-5"}
-    assert ledger_frame["model"].iloc[0] == "claude-sonnet-5-5"  # the input is unchanged
+    assert ledger_frame["model"].iloc[0] == "claude-sonnet-5"  # the input is unchanged
     assert ledger_frame["cost_usd"].tolist() == pytest.approx(AS_RUN)
 
 
@@ -337,7 +337,7 @@ def test_reprice_batch_rule(ledger_frame):
     assert as_run["service_tier"].tolist()[:5] == ["standard"] * 3 + ["batch", "standard"]
     # A batch-priced frame summarises with batch savings: sonnet 8,000 x 1.8 / 2.
     s = costs.cost_summary(batch, by="model")
-    assert s.set_index("model").loc["claude-sonnet-5-5", "cache_savings_usd"] == pytest.approx(
+    assert s.set_index("model").loc["claude-sonnet-5", "cache_savings_usd"] == pytest.approx(
         0.0072
     )
     twice = costs.reprice(costs.reprice(ledger_frame, model="claude-haiku-5-5"), batch=True)
@@ -366,8 +366,8 @@ def test_reprice_uses_pinned_prices(ledger_frame):
 
 
 def test_compare_costs(ledger_frame):
-    table = costs.compare_costs(ledger_frame, models=["claude-sonnet-5-5", "claude-haiku-5-5"])
-    assert table["model"].tolist() == ["claude-haiku-5-5", "claude-sonnet-5-5"]  # cheapest first
+    table = costs.compare_costs(ledger_frame, models=["claude-sonnet-5", "claude-haiku-5-5"])
+    assert table["model"].tolist() == ["claude-haiku-5-5", "claude-sonnet-5"]  # cheapest first
     # Haiku as run: 0.1004975 (above). Without caching: 1 5,000x0.1 + 500x0.5 = 750;
     # 2 4,900x0.1 + 300x0.5 = 640; 3 77,500; 4 (31,000x0.1 + 2,000x0.5)/2 = 2,050;
     # 5 4,900x0.1 + 200x0.5 + 20,000 = 20,590; 6 400. Batch: halve tokens, not searches.
@@ -392,7 +392,7 @@ def test_compare_costs_default_models(ledger_frame):
     table = costs.compare_costs(frame)
     current = {"claude-fable-5-2", "claude-mythos-5-2", "claude-haiku-5-5", "claude-sonnet-5-5",
                "claude-opus-5-5", "claude-fable-5-1", "claude-mythos-5-1"}  # fmt: skip
-    assert set(table["model"]) == current | {"course-model", "claude-opus-5"}
+    assert set(table["model"]) == current | {"course-model", "claude-opus-5", "claude-sonnet-5"}
     assert table.set_index("model").loc["claude-opus-5", "calls"] == 1
     assert table["as_run_usd"].is_monotonic_increasing
     assert table.set_index("model").loc["course-model", "source"] == "override"
@@ -417,7 +417,7 @@ def test_html_display_is_formatted_captioned_and_escaped(ledger_frame):
     assert "&lt;b&gt;bold&lt;/b&gt;" in shown and "<b>bold" not in shown
     assert "$0.31" in shown and "151,300" not in shown  # chat 'long': 152,000 input
     assert "152,000" in shown and "%" in shown
-    assert "cost_usd as recorded with each call; cache savings at prices as of 2026-11-22" in shown
+    assert "cost_usd as recorded with each call; cache savings at prices as of 2026-11-29" in shown
     # A filter keeps the display, with totals of the rows shown.
     tutor = s[s["chat"] == "tutor"]
     assert isinstance(tutor, type(s)) and "· 3 calls ·" in tutor._repr_html_()
@@ -460,7 +460,7 @@ def test_plot_summary_bars(ledger_frame):
 
 
 def test_plot_comparison_bars(ledger_frame):
-    table = costs.compare_costs(ledger_frame, models=["claude-sonnet-5-5", "claude-haiku-5-5"])
+    table = costs.compare_costs(ledger_frame, models=["claude-sonnet-5", "claude-haiku-5-5"])
     ax = costs.plot_costs(table).axes[0]
     render(ax.get_figure())
     as_run, no_cache, batch = ax.containers
@@ -469,7 +469,7 @@ def test_plot_comparison_bars(ledger_frame):
     assert [b.get_width() for b in batch] == pytest.approx(table["batch_usd"].tolist())
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "claude-haiku-5-5 (ran)",
-        "claude-sonnet-5-5 (ran)",
+        "claude-sonnet-5 (ran)",
     ]
     recorded = [line for line in ax.lines if line.get_linestyle() == "--"]
     assert recorded and recorded[0].get_xdata()[0] == pytest.approx(TOTAL)
@@ -513,8 +513,8 @@ def test_show_usage_without_calls(ipython, capsys):
 
 
 def test_analyses_warn_once_about_stale_prices(ledger_frame, monkeypatch):
-    monkeypatch.setattr(pricing, "_today", lambda: date(2027, 3, 1))  # 99 days after the table
-    with pytest.warns(pricing.StalePricesWarning, match=r"as of 2026-11-22 \(99 days ago\)") as w:
+    monkeypatch.setattr(pricing, "_today", lambda: date(2027, 3, 8))  # 99 days after the table
+    with pytest.warns(pricing.StalePricesWarning, match=r"as of 2026-11-29 \(99 days ago\)") as w:
         costs.cost_summary(ledger_frame, by="model")
         costs.reprice(ledger_frame, model="claude-haiku-5-5")
         costs.compare_costs(ledger_frame)

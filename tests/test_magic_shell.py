@@ -308,3 +308,19 @@ def test_usage_by_model_shows_the_cost_summary_and_a_chart(ipython):
     assert any("Figure" in o.data.get("text/plain", "") for o in captured.outputs)
     with pytest.raises(UsageError, match="by must be one of cell, chat, model, notebook, day"):
         ipython.run_line_magic("claude", "usage --by week")
+
+
+def test_thinking_off_sends_what_the_model_takes(ipython):
+    """`disabled` where the model takes it, `between_tools` on Sonnet 5.5 (its documented
+    way to turn up-front thinking off), refused before sending where neither works."""
+    import claude_magic
+
+    sim = claude_magic.simulator()
+    for model, expected in (
+        ("claude-sonnet-5-5", "between_tools"),
+        ("claude-haiku-5-5", "disabled"),
+    ):
+        ipython.run_cell_magic("claude", f"-m {model} --thinking off", "hello")
+        assert sim.requests[-1].json["thinking"] == {"type": expected}
+    with pytest.raises(UsageError, match="refuses with --effort max"):
+        ipython.run_cell_magic("claude", "--thinking off --effort max", "hello")

@@ -324,3 +324,27 @@ def test_misplaced_system_messages_are_400(client, model, messages, needle):
 def test_system_messages_where_the_api_takes_them(client, messages):
     reply = client.messages.create(model="claude-opus-5-5", max_tokens=1000, messages=messages)
     assert reply.stop_reason == "end_turn"
+
+
+def test_between_tools_follows_the_model_and_the_effort():
+    """Sonnet 5.5's migration guide: between_tools turns up-front thinking off at low, medium
+    or high effort (xhigh/max are a 400); models told to use adaptive thinking refuse it."""
+    import anthropic
+
+    from claude_magic.offline import Simulator
+
+    client = Simulator().client()
+    hello = [{"role": "user", "content": "hi"}]
+    reply = client.messages.create(
+        model="claude-sonnet-5-5", max_tokens=100, messages=hello,
+        thinking={"type": "between_tools"}, output_config={"effort": "high"},
+    )  # fmt: skip
+    assert reply.stop_reason == "end_turn"
+    for model, effort in (("claude-sonnet-5-5", "max"), ("claude-opus-5-5", "high")):
+        with pytest.raises(anthropic.BadRequestError, match="between_tools"):
+            client.messages.create(
+                model=model, max_tokens=100, messages=hello,
+                thinking={"type": "between_tools"}, output_config={"effort": effort},
+            )  # fmt: skip
+    sonnet = client.models.retrieve("claude-sonnet-5-5").capabilities.thinking.types
+    assert sonnet.between_tools.supported and not sonnet.disabled.supported

@@ -235,7 +235,7 @@ def test_two_tool_uses_then_tool_results(client):
 
 def test_tool_choice_forces_a_tool(client):
     msg = client.messages.create(
-        model=MODEL,
+        model="claude-haiku-5-5",  # Sonnet 5.5 (the default) cannot be forced
         max_tokens=1000,
         tools=[WEATHER, TIME],
         tool_choice={"type": "tool", "name": "get_time"},

@@ -42,7 +42,7 @@ EXPECTED = {
     "claude-opus-4-7": (5, 25, 6.25, 10, 0.5),
     "claude-opus-4-6": (5, 25, 6.25, 10, 0.5),
     "claude-opus-4-5": (5, 25, 6.25, 10, 0.5),
-    "claude-sonnet-5-5": (2, 10, 2.5, 4, 0.2),
+    "claude-sonnet-5-5": (2, 10, 2.5, 4, 0.1),  # migration guide: reads half Sonnet 5's
     "claude-sonnet-5": (2, 10, 2.5, 4, 0.2),
     "claude-haiku-5-5": (0.1, 0.5, 0.125, 0.2, 0.01),
     "claude-haiku-4-5": (1, 5, 1.25, 2, 0.1),
@@ -60,13 +60,13 @@ USAGE = {
 }
 
 
-TABLE_DAY = date(2026, 11, 22)  # PRICES_AS_OF
+TABLE_DAY = date(2026, 11, 29)  # PRICES_AS_OF
 
 
 @pytest.fixture(autouse=True)
 def _clean_prices(monkeypatch):
     """The dated table, a fixed today (a week after the table's date), no staleness warned."""
-    monkeypatch.setattr(pricing, "_today", lambda: date(2026, 11, 29))
+    monkeypatch.setattr(pricing, "_today", lambda: date(2026, 12, 6))
     monkeypatch.setattr(pricing, "_stale_warned", set())
     reset_prices()
     yield
@@ -75,7 +75,7 @@ def _clean_prices(monkeypatch):
 
 def test_table_covers_expected_models():
     assert set(PRICES) == set(EXPECTED)
-    assert PRICES_AS_OF == "2026-11-22"
+    assert PRICES_AS_OF == "2026-11-29"
     assert "platform.claude.com" in pricing.PRICES_SOURCE
     assert PRICES["claude-fable-5-2"].source == "third-party"
     assert PRICES["claude-mythos-5-2"].source == "third-party"
@@ -346,20 +346,20 @@ def test_set_prices_rejects_bad_tables(tmp_path):
 
 
 def test_stale_table_warns_once(monkeypatch):
-    assert check_price_age(today=date(2027, 2, 20)) == 90  # 90 days: not yet stale
-    with pytest.warns(StalePricesWarning, match=r"as of 2026-11-22 \(91 days ago\)") as record:
-        assert check_price_age(today=date(2027, 2, 21)) == 91
-        check_price_age(today=date(2027, 3, 1))
+    assert check_price_age(today=date(2027, 2, 27)) == 90  # 90 days: not yet stale
+    with pytest.warns(StalePricesWarning, match=r"as of 2026-11-29 \(91 days ago\)") as record:
+        assert check_price_age(today=date(2027, 2, 28)) == 91
+        check_price_age(today=date(2027, 3, 8))
     assert len(record) == 1
     assert "set_prices" in str(record[0].message)
 
 
 def test_price_table_warns_once_when_stale_and_a_call_cost_does_not(monkeypatch):
-    monkeypatch.setattr(pricing, "_today", lambda: date(2027, 6, 1))
+    monkeypatch.setattr(pricing, "_today", lambda: date(2027, 6, 8))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cost_usd("claude-opus-5", USAGE)  # the footer of every reply stays quiet
-    with pytest.warns(StalePricesWarning, match="as of 2026-11-22") as record:
+    with pytest.warns(StalePricesWarning, match="as of 2026-11-29") as record:
         price_table()
         price_table()
         pricing.check_prices_age(["claude-opus-5", "claude-haiku-5-5"])

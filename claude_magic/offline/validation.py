@@ -274,6 +274,19 @@ def _check_thinking(body: dict, model: ModelInfo, count_only: bool) -> None:
             '"thinking.type.adaptive" and "output_config.effort" to control '
             "thinking behavior."
         )
+    if kind == "between_tools":
+        if not model.accepts_thinking_between_tools:
+            raise invalid(
+                '"thinking.type.between_tools" is not supported for this model. Use '
+                '"thinking.type.adaptive" and "output_config.effort" to control '
+                "thinking behavior."
+            )
+        effort = (body.get("output_config") or {}).get("effort")
+        if effort in ("xhigh", "max"):
+            raise invalid(
+                f'"thinking.type.between_tools" is not supported with effort "{effort}": '
+                'use low, medium or high, or adaptive thinking for "xhigh" and "max".'
+            )
     if kind == "adaptive" and not model.accepts_thinking_adaptive:
         raise invalid("adaptive thinking is not supported on this model")
     if kind == "enabled":
