@@ -349,8 +349,8 @@ def thinking_html(text: str, note: str | None = None) -> str:
     body = f"<i>{html.escape(note)}</i>" if note else html.escape(text)
     slot = "" if note else " cm-slot"
     return (
-        f'<details class="cm-thinking" open style="margin:4px 0">'
-        f'<summary style="color:{_MUTED}">{title}</summary>'
+        f'<details class="cm-thinking" open style="margin:4px 0;color:{_MUTED}">'
+        f"<summary>{title}</summary>"
         f'<div class="cm-thinking-text{slot} {NO_MATH}" style="{_THINKING}">{body}</div>'
         "</details>"
     )
