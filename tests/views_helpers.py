@@ -9,6 +9,39 @@ from typing import Any
 import anthropic
 import httpx2
 
+RICH_REPLY = r"""Here is how the three options compare on a 10,000-row frame:
+
+| method | time (ms) | memory |
+|:-------|----------:|-------:|
+| `apply` | 412.0 | high |
+| vectorized | 3.1 | low |
+| `numba` | 1.7 | low |
+
+The vectorized form wins because NumPy runs the loop in C:
+
+```python
+import numpy as np
+
+def scale(x: np.ndarray, factor: float = 0.5) -> np.ndarray:
+    # one pass over the array, no Python loop
+    return np.clip(x * factor, 0, None)
+```
+
+With $N$ rows the cost grows as $0.1\,N$ microseconds, and the error is bounded by
+
+$$
+\epsilon \le \frac{1}{\sqrt{N}}
+$$
+
+so a cloud run that costs $5 and $10 today stays cheap. Keep in mind:
+
+- ~~`iterrows`~~ is the slowest of all;
+- `apply` with `raw=True` is **much** faster;
+- see the [pandas docs](https://pandas.pydata.org/docs/) for details.
+"""
+"""A reply with what rendering must get right: a table, highlighted code, math, currency
+(the benchmarks, the browser tests and the screenshots use it)."""
+
 
 def _event(data: dict[str, Any]) -> str:
     return f"event: {data['type']}\ndata: {json.dumps(data)}\n\n"

@@ -24,6 +24,7 @@ closed, so a saved notebook keeps no widget state.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -43,7 +44,7 @@ FLUSH_INTERVAL = 0.05
 """Seconds between messages while text streams (well under the 1000 msg/s iopub limit)."""
 BATCH_CHARS = 32
 """Fewer characters than this wait for more..."""
-MAX_DELAY = 0.12
+MAX_DELAY = 0.1
 """...but never longer than this since the last message."""
 _HERE = Path(__file__).parent
 
@@ -87,6 +88,18 @@ class ReplyWidget(anywidget.AnyWidget):
         layout.close()
 
 
+_warming: threading.Thread | None = None
+
+
+def _warm_up() -> None:
+    """The renderer's imports, in the background while the first request is under way."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=render.warm_up, name="claude-magic-warm-up")
+        _warming.daemon = True
+        _warming.start()
+
+
 @dataclass
 class _Block:
     id: int
@@ -113,6 +126,7 @@ class LiveView:
     """Feeds a `ReplyWidget` from the View protocol; see the module docstring."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        _warm_up()
         self._clock = clock
         self.widget = ReplyWidget()
         self._ops: list[Any] = []

@@ -108,6 +108,14 @@ def block_parser() -> Any:
     return _configure(MarkdownIt("commonmark", {"html": False})).disable("inline")
 
 
+def warm_up() -> None:
+    """Build the parsers and load the most common lexer (~0.4 s of imports, once per
+    process), so the first reply does not stall on them mid-stream."""
+    markdown_parser()
+    block_parser()
+    _lexer("python")
+
+
 def markdown_to_html(text: str) -> str:
     """GFM to HTML: raw HTML shown as text, no images, unsafe link schemes refused."""
     return markdown_parser().render(text)

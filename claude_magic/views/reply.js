@@ -13,6 +13,7 @@
 const STORES = (globalThis.__claudeMagicLive ??= new Map());
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 const MARK = /<(\d+)(?:,(\d+))?>/;
+const REVEAL_MS = 120; // a text block's new text is typed out over about this long
 
 const escape = (s) => s.replace(/[&<>"]/g, (c) => ESCAPES[c]);
 
@@ -115,6 +116,7 @@ class View {
       const drawn = this.blocks[i];
       if (!drawn) return;
       if (!drawn.markdown) this.append(drawn, block.src);
+      drawn.shown = block.src.length; // what a late view missed shows at once
       for (const html of block.pieces) this.piece(i, html);
       this.showTail(i);
     });
@@ -134,30 +136,52 @@ class View {
     const [node] = nodes(this.store.blocks[i].html).filter((n) => n.nodeType === 1);
     if (!node) return;
     const slot = node.querySelector(".cm-slot") || node;
-    const drawn = { node, slot, markdown: node.classList.contains("cm-text"), tail: null };
+    const markdown = node.classList.contains("cm-text");
+    const drawn = { node, slot, markdown, tail: null, shown: 0 };
     if (old) old.node.replaceWith(node);
     else this.root.insertBefore(node, this.foot);
     this.blocks[i] = drawn;
   }
 
   append(drawn, text) {
-    if (drawn.markdown) {
-      if (!drawn.tail) this.showTail(this.blocks.indexOf(drawn));
-      else drawn.tail.append(text);
-      return;
-    }
+    if (drawn.markdown) return this.reveal();
     const slot = drawn.slot;
     const following = slot.scrollHeight - slot.scrollTop - slot.clientHeight < 8;
     slot.append(text);
     if (following) slot.scrollTop = slot.scrollHeight; // a bounded box keeps showing the end
   }
 
-  // The unfinished rest of a text block, shown at once as plain text.
+  // Text blocks show new text at the pace it comes, a few characters per frame: the
+  // backlog is typed out over about REVEAL_MS, so messages ~0.1 s apart read as a stream.
+  reveal() {
+    if (this.revealing) return;
+    this.revealing = true;
+    let last = performance.now();
+    const frame = (now) => {
+      let busy = false;
+      this.blocks.forEach((drawn, i) => {
+        const src = drawn?.markdown && this.store.blocks[i].src;
+        if (!src || drawn.shown >= src.length) return;
+        const step = Math.ceil(((src.length - drawn.shown) * (now - last)) / REVEAL_MS);
+        drawn.shown = Math.min(src.length, drawn.shown + Math.max(1, step));
+        if (/[\ud800-\udbff]/.test(src[drawn.shown - 1] || "")) drawn.shown += 1;
+        this.showTail(i);
+        busy = true;
+      });
+      last = now;
+      if (busy) requestAnimationFrame(frame);
+      else this.revealing = false;
+    };
+    requestAnimationFrame(frame);
+  }
+
+  // The unfinished rest of a text block, as far as revealed, as plain text.
   showTail(i) {
     const drawn = this.blocks[i];
     const block = this.store.blocks[i];
     if (!drawn || !drawn.markdown) return;
-    const rest = block.src.slice(block.cur).replace(/^\s*\n/, "");
+    drawn.shown = Math.max(drawn.shown, block.cur);
+    const rest = block.src.slice(block.cur, drawn.shown).replace(/^\s*\n/, "");
     if (!rest) {
       drawn.tail?.remove();
       drawn.tail = null;

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,14 @@ class Notebook:
     def __init__(self, page: Any, base: str, name: str, *, ui: str = "lab") -> None:
         self.page = page
         self.ui = ui
-        route = f"/lab/tree/{name}" if ui == "lab" else f"/notebooks/{name}"
+        # A workspace of its own, reset: JupyterLab would reopen every notebook of the
+        # server's last workspace next to this one.
+        workspace = f"cm-{uuid.uuid4().hex[:8]}"
+        route = (
+            f"/lab/workspaces/{workspace}/tree/{name}?reset"
+            if ui == "lab"
+            else f"/notebooks/{name}"
+        )
         page.goto(f"{base}{route}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         self.wait_kernel_idle()
@@ -207,20 +215,43 @@ class Notebook:
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
 
     def run(self, index: int) -> None:
-        """Start running cell `index` (does not wait for it)."""
-        self.page.evaluate(
-            """async (i) => { const a = window.jupyterapp;
-                const nb = a.shell.currentWidget.content;
-                nb.activeCellIndex = i; nb.deselectAll();
-                await a.commands.execute('notebook:run-cell'); }""",
-            index,
-        )
+        """Start running cell `index` (does not wait for it); retried once if the cell did
+        not get queued (a command can land while the notebook is still settling)."""
+        for _ in range(2):
+            before = self.prompt(index)
+            self.page.evaluate(
+                """(i) => { const a = window.jupyterapp;
+                    const panel = a.shell.currentWidget; a.shell.activateById(panel.id);
+                    const nb = panel.content;
+                    nb.activeCellIndex = i; nb.deselectAll(); nb.mode = 'command';
+                    a.commands.execute('notebook:run-cell'); }""",
+                index,
+            )
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                now = self.prompt(index).strip()
+                if now == "[*]:" or now != before.strip():
+                    return
+                time.sleep(0.02)
 
     def prompt(self, index: int) -> str:
         return self.page.evaluate(
             f"(i) => (({JS_CELL})(i).querySelector('.jp-InputPrompt') || {{}}).innerText || ''",
             index,
         )
+
+    def wait_done(self, index: int, timeout: float = 60.0) -> None:
+        """Wait until cell `index` has its reply (its prompt shows a count) and the kernel is
+        idle. The kernel's status alone is not enough: control messages (JupyterLab deletes
+        a widget comm subshell when the last widget closes) flip it to idle too."""
+        deadline = time.monotonic() + timeout
+        while True:
+            prompt = self.prompt(index).strip()
+            if prompt not in ("", "[ ]:", "[*]:") and self.kernel_status() == "idle":
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"cell {index} did not finish in {timeout} s ({prompt!r})")
+            time.sleep(0.05)
 
     def run_and_wait(self, index: int, timeout: float = 60.0) -> None:
         """Run cell `index` and wait until it has an execution count and the kernel is idle."""
