@@ -130,8 +130,11 @@ class LiveView:
         self._clock = clock
         self.widget = ReplyWidget()
         self._ops: list[Any] = []
+        """Ops for the next message."""
+        self._text: list[str] = []
+        """Streamed text for the current block, not yet an op (joined once, at the next op)."""
         self._pending = 0
-        """Characters of streamed text in `_ops`."""
+        """Characters of streamed text queued for the next message."""
         self._text_sent = False
         self._blocks: dict[BlockKey, _Block] = {}
         self._count = 0
@@ -152,7 +155,7 @@ class LiveView:
         for note in render.begin_notes(info):
             self._add(render.note_html(note))
         if info.offline:
-            self._ops.append(["f", render.footer_html([], offline=True, running_cost=None)])
+            self._op(["f", render.footer_html([], offline=True, running_cost=None)])
         self._flush()
         self._handle = display(self.widget, display_id=True)
 
@@ -179,12 +182,10 @@ class LiveView:
         entry.chunks.append(text)
         entry.dirty = entry.text is not None
         self._pending += len(text)
-        if entry.id == self._current and self._ops and isinstance(self._ops[-1], str):
-            self._ops[-1] += text
-        elif entry.id == self._current:
-            self._ops.append(text)
+        if entry.id == self._current:
+            self._text.append(text)
         else:
-            self._ops.append(["t", entry.id, text])
+            self._op(["t", entry.id, text])
             self._current = entry.id
         self._maybe_flush()
 
@@ -200,7 +201,7 @@ class LiveView:
             if block.get("type") == "thinking" and block.get("thinking"):
                 html = entry.html  # the streamed text is the block: nothing to replace
             if html != entry.html:
-                self._ops.append(["r", entry.id, html])
+                self._op(["r", entry.id, html])
                 entry.html = html
         self._flush()
 
@@ -215,7 +216,7 @@ class LiveView:
     def call_end(self, call: CallRecord) -> None:
         self._calls.append(call)
         footer = render.footer_html(self._calls, offline=self._info.offline, running_cost=None)
-        self._ops.append(["f", footer])
+        self._op(["f", footer])
         self._flush()
 
     def finish(self, turn: Turn, running_cost: float) -> None:
@@ -238,9 +239,17 @@ class LiveView:
         """A new block in the browser showing `html`; returns its number."""
         number = self._count
         self._count += 1
-        self._ops.append(["a", number, html])
+        self._op(["a", number, html])
         self._current = number
         return number
+
+    def _op(self, op: Any) -> None:
+        """Queue `op` (None: nothing) after the streamed text queued before it."""
+        if self._text:
+            self._ops.append("".join(self._text))
+            self._text.clear()
+        if op is not None:
+            self._ops.append(op)
 
     def _maybe_flush(self) -> None:
         """Send on the clock: the exchange's first text at once, then at most every
@@ -259,6 +268,7 @@ class LiveView:
         for entry in self._blocks.values():
             if entry.dirty:
                 self._pieces(entry)
+        self._op(None)
         if self._ops:
             self.widget.push(self._ops)
             self._ops = []
@@ -278,7 +288,7 @@ class LiveView:
         if final and entry.text.done < len(source):
             pieces.append((entry.text.done, len(source), entry.text.rest_html))
         for start, end, html in pieces:
-            self._ops.append(["p", entry.id, markup.skeleton(html, source[start:end])])
+            self._op(["p", entry.id, markup.skeleton(html, source[start:end])])
         entry.sent_pieces += len(pieces)
 
     def _replace(self, bundle: Callable[[], dict[str, Any]]) -> None:

@@ -232,16 +232,16 @@ def _top_level(tokens: list[Any]) -> list[tuple[int, int]]:
 
 
 class MarkdownStream:
-    """Model Markdown rendered as it grows, each top-level block parsed about once.
+    """Model Markdown rendered as it grows, each top-level block rendered once.
 
-    `update` parses only what follows the last finished block. A block counts as finished
-    once a later block starts on a complete line (a partial line such as `#` or `` ``` ``
-    may still turn out to continue it); finished blocks are rendered once and kept as
-    pieces (the live view sends each one to the browser once), the rest is rendered again
-    on each update. Separately parsed top-level blocks render exactly as the whole text does
-    unless link reference definitions (which reach across blocks) are involved, so `final`
-    checks that against a cheap block-level parse of the whole text and renders the whole
-    when it must.
+    `update` finds the block structure of what follows the last finished block with the
+    cheap block-level parse; a block counts as finished once a later block starts on a
+    complete line (a partial line such as `#` or `` ``` `` may still turn out to continue
+    it). Finished blocks are rendered once and kept as pieces (the live view sends each to
+    the browser once); the unfinished rest is rendered only when asked for. Separately
+    rendered top-level blocks render exactly as the whole text does unless link reference
+    definitions (which reach across blocks) are involved, so `final` checks that against a
+    block-level parse of the whole text and renders the whole when it must.
     """
 
     def __init__(self) -> None:
@@ -250,29 +250,28 @@ class MarkdownStream:
         self._starts: list[int] = []
         self._pieces: list[str] = []
         """HTML of the finished pieces; piece i covers source[_starts[i]:next start or done]."""
-        self.rest_html = ""
-        """HTML of source[done:] as of the last update."""
-        self._rendered = 0
-        """Length of the source when `update` last ran."""
+        self._source = ""
         self._references = False
 
     def update(self, source: str) -> None:
-        """Render `source` (the text so far, a continuation of what was last passed)."""
-        md = markdown_parser()
+        """Take `source` (the text so far, a continuation of what was last passed)."""
+        self._source = source
         rest = source[self.done :]
         env: dict[str, Any] = {}
-        tokens = md.parse(rest, env)
+        tokens = block_parser().parse(rest, env)
         self._references = self._references or bool(env.get("references"))
         lines = _line_starts(rest)
-        blocks = [(i, line) for i, line in _top_level(tokens)[1:] if line + 1 < len(lines)]
+        blocks = [line for _, line in _top_level(tokens)[1:] if line + 1 < len(lines)]
         if blocks:
-            index, line = blocks[-1]
+            finished = rest[: lines[blocks[-1]]]
             self._starts.append(self.done)
-            self._pieces.append(md.renderer.render(tokens[:index], md.options, env))
-            self.done += lines[line]
-            tokens = tokens[index:]
-        self.rest_html = md.renderer.render(tokens, md.options, env)
-        self._rendered = len(source)
+            self._pieces.append(markdown_to_html(finished))
+            self.done += len(finished)
+
+    @property
+    def rest_html(self) -> str:
+        """HTML of the unfinished part as of the last update."""
+        return markdown_to_html(self._source[self.done :])
 
     def pieces(self, first: int = 0) -> list[tuple[int, int, str]]:
         """(start, end, HTML) of the finished pieces from the `first`-th on."""
@@ -288,7 +287,7 @@ class MarkdownStream:
 
     def final(self, source: str) -> str:
         """`text_html(source)` of the finished text, reusing the pieces when that is exact."""
-        if self._rendered != len(source):
+        if self._source != source:
             self.update(source)
         env: dict[str, Any] = {}
         tokens = block_parser().parse(source, env)
