@@ -31,4 +31,3 @@ def reply_text(words: int) -> str:
     if para:
         out.append(" ".join(para) + ".")
     return "\n\n".join(out)
-

@@ -14,8 +14,9 @@ is checked) and driven through the real SDK stream by `Exchange`, at two speeds,
 live view's clock depends on wall time: the simulator's instant rate, and a real-time
 rate at which the stream lasts ~10 s (~2,000 tokens/s; benchmarks/stream_paced.py measures
 100 tokens/s). "data bytes" counts everything the widget layer sends: the comm_open with the
-front-end's code (~8 KB, once per cell), every message, the comm_close. "wire" adds ~535 B per message for the envelope
-(header, parent header, HMAC, comm id; measured in /work/shared/jupyter-notes.md §1).
+front-end's code (~8 KB, once per cell), every message, the comm_close. "wire" adds ~535 B
+per message for the envelope (header, parent header, HMAC, comm id; measured in
+/work/shared/jupyter-notes.md §1).
 
 Goal (issue): at instant speed, comm data <= 2x the reply's bytes.
 Prints a table and a verdict; no assertions. Runs in ~30 s.

@@ -142,7 +142,7 @@ def main() -> None:
             deadline = time.monotonic() + 120
             while (shown := live_text(nb, REPLY_CELL)) < args.mid_stream_chars:
                 if shown < 0:
-                    sys.exit("the reply finished before the live screenshot: lower --mid-stream-chars")
+                    sys.exit("the reply ended before the live screenshot: lower --mid-stream-chars")
                 if time.monotonic() > deadline:
                     sys.exit("no streamed text after 120 s")
                 time.sleep(0.05)

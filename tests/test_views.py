@@ -524,8 +524,7 @@ def test_rerun_note_says_what_will_happen() -> None:
     assert render.begin_notes(ExchangeInfo(chat="x", model="m", offline=False)) == []
     info = ExchangeInfo(chat="tutor", model="m", offline=False, dropped_turns=3)
     assert render.begin_notes(info) == [
-        "(re-run: replaces this cell's earlier turn; 3 later turns of chat 'tutor' "
-        "will be dropped)"
+        "(re-run: replaces this cell's earlier turn; 3 later turns of chat 'tutor' will be dropped)"
     ]
     (after,) = render.final_notes(info)
     assert "dropped 3 later turns of chat 'tutor'" in after
