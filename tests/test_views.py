@@ -87,7 +87,7 @@ def test_markdown_to_html_is_safe_and_renders_markdown() -> None:
     assert_inert(out)
 
 
-RICH = r"""| method | time (ms) |
+GFM_SAMPLE = r"""| method | time (ms) |
 |:--|--:|
 | `apply` | 412.0 |
 
@@ -101,7 +101,7 @@ The cost grows as $0.1\,N$ and $$\frac{1}{N}$$, while a run costs $5 and $10 tod
 
 
 def test_gfm_tables_strikethrough_and_task_lists() -> None:
-    out = render.markdown_to_html(RICH + "\n~~old~~\n\n- [x] done\n")
+    out = render.markdown_to_html(GFM_SAMPLE + "\n~~old~~\n\n- [x] done\n")
     assert "<table>" in out and '<th style="text-align:right">time (ms)</th>' in out
     assert "<td><code>apply</code></td>" in out.replace(' style="text-align:left"', "")
     assert "<s>old</s>" in out
@@ -109,7 +109,7 @@ def test_gfm_tables_strikethrough_and_task_lists() -> None:
 
 
 def test_code_is_highlighted_with_theme_colours() -> None:
-    out = render.markdown_to_html(RICH)
+    out = render.markdown_to_html(GFM_SAMPLE)
     code = re.search(r'<pre class="cm-code"><code class="language-python">(.*?)</code>', out, re.S)
     assert code, out
     assert "<span class=cm-k>def </span><span class=cm-f>scale</span>" in code.group(1)
@@ -125,7 +125,7 @@ def test_code_is_highlighted_with_theme_colours() -> None:
 
 
 def test_math_is_kept_for_mathjax_and_currency_is_not_math() -> None:
-    out = render.text_html(RICH)
+    out = render.text_html(GFM_SAMPLE)
     assert out.startswith('<div class="cm-text mathjax_ignore tex2jax_ignore">')
     math = re.findall(rf'<(span|div) class="{render.MATH}">(.*?)</\1>', out)
     assert [m[1] for m in math] == [r"\(0.1\,N\)", r"\[\frac{1}{N}\]"]
@@ -143,6 +143,34 @@ def test_markdown_to_html_is_safe() -> None:
     assert_inert(out)
     assert_inert(render.markdown_to_html("$<script>alert(1)</script>$"))
     assert_inert(render.markdown_to_html("```<script>\n<script>alert(1)</script>\n```"))
+
+
+def test_skeleton_rebuilds_the_html_from_the_source() -> None:
+    """A piece goes to the browser as its HTML with the text runs replaced by copy/skip
+    marks over the streamed text (counted in UTF-16 units, as JavaScript counts)."""
+    from claude_magic.views import markup
+
+    text = GFM_SAMPLE + "\nÉmoji 😀 **b** & `<a>` \\* x [l](http://x/?a=1&b=2)\n\n- 😀 item\n"
+    html = render.markdown_to_html(text)
+    skeleton = markup.skeleton(html, text)
+    rebuilt, end = markup.expand(skeleton, text)
+    assert html_unescape(rebuilt) == html_unescape(html)
+    assert end == markup.units(text) == len(text) + 2  # two emoji: two units each
+    assert len(skeleton) < len(html)
+    assert "<strong>" in skeleton and "Émoji" not in skeleton and "a run costs" not in skeleton
+
+
+def test_a_skeleton_over_the_wrong_text_stays_inert() -> None:
+    """If the browser's copy of the text differs (a lost message), the piece is wrong but
+    what the skeleton copies is escaped: nothing from the text becomes markup."""
+    from claude_magic.views import markup
+
+    text = "Hello **world** and `code` here.\n\n"
+    skeleton = markup.skeleton(render.markdown_to_html(text), text)
+    for other in (XSS * 3, "<", "a" * 5):
+        rebuilt, _ = markup.expand(skeleton, other)
+        assert_inert(rebuilt)
+        assert "<script" not in rebuilt and "<img" not in rebuilt
 
 
 def html_unescape(text: str) -> str:
@@ -250,7 +278,7 @@ def test_static_bundle_has_three_mimetypes_and_round_trips() -> None:
 def test_static_bundle_of_a_rich_reply() -> None:
     """The issue's reply: a table, highlighted Python and `$0.1\\,N$` (backslash intact),
     currency as text, the code colours' stylesheet once."""
-    turn = turn_of(stream_events(SSE().text(RICH)))
+    turn = turn_of(stream_events(SSE().text(GFM_SAMPLE)))
     html = static_bundle(turn, offline=False, running_cost=None)["text/html"]
     assert "<table>" in html and "<span class=cm-k>def </span>" in html
     assert r"\(0.1\,N\)" in html and "costs $5 and $10 today" in html
