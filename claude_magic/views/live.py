@@ -104,8 +104,6 @@ def _warm_up() -> None:
 class _Block:
     id: int
     """The block's number in the browser."""
-    data: dict[str, Any]
-    """The block as last known: its start form, then the completed block."""
     html: str
     """What the browser was given for it (to skip a replacement that changes nothing)."""
     text: render.MarkdownStream | None = None
@@ -169,7 +167,7 @@ class LiveView:
             html = render.tool_input_html(str(block.get("name", "?")), "")
         else:
             html = render.block_html(block)
-        entry = _Block(self._add(html), block, html)
+        entry = _Block(self._add(html), html)
         if kind == "text":
             entry.text = render.MarkdownStream()
         self._blocks[key] = entry
@@ -193,7 +191,6 @@ class LiveView:
         entry = self._blocks.get(key)
         if entry is None:
             return
-        entry.data = block
         if entry.text is not None:
             self._pieces(entry, final=True)
         else:

@@ -1,4 +1,8 @@
-"""One Jupyter server (JupyterLab + Notebook 7) and one headless Chromium per test session.
+"""One Jupyter server (JupyterLab + Notebook 7) and one headless Chromium for the browser tests.
+
+They run last (collection puts them at the end) and their fixtures are module-scoped:
+Playwright's sync API keeps an event loop running on the main thread while it is open,
+which the rest of the suite (asyncio.run) must not see.
 
 The browser tests skip when Playwright, JupyterLab, Notebook 7 or a system Chromium is
 missing, except when CLAUDE_MAGIC_BROWSER_TESTS=required (CI sets it): then a missing piece
@@ -31,12 +35,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.browser)
+    browser = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+        items.remove(item)
+    items.extend(browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def requirements() -> None:
     reason = harness.missing_requirements()
     if reason and REQUIRED:
@@ -45,7 +51,7 @@ def requirements() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(requirements: None) -> Iterator[tuple[str, Path]]:
     """(base URL, folder it serves)."""
     with tempfile.TemporaryDirectory(prefix="cm-browser-") as tmp:
@@ -53,7 +59,7 @@ def server(requirements: None) -> Iterator[tuple[str, Path]]:
             yield url, Path(tmp) / "work"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(requirements: None) -> Iterator[Any]:
     with harness.chromium() as b:
         yield b
