@@ -207,12 +207,26 @@ def _span(cls: str | None, text: str) -> str:
 
 @functools.cache
 def reply_css() -> str:
-    """The stylesheet of what inline styles cannot do (code token colours), from reply.css."""
+    """The stylesheet of what inline styles cannot do (code token colours), from reply.css:
+    one rule a line, each for the last `cm-` class of its selector."""
     return Path(__file__).with_name("reply.css").read_text(encoding="utf-8")
 
 
-def style_tag() -> str:
-    return f"<style>{reply_css()}</style>"
+_CLASS = re.compile(r"\bcm-[\w-]+")
+
+
+def style_tag(fragment: str) -> str:
+    """The rules of reply.css that `fragment` uses, as one `<style>` ("" when none): a
+    saved turn carries only the colours its code needs."""
+    used = set(_CLASS.findall(fragment))
+    rules = [rule for rule in reply_css().splitlines() if _subject(rule) in used]
+    return f"<style>{''.join(rules)}</style>" if rules else ""
+
+
+def _subject(rule: str) -> str | None:
+    """The last `cm-` class of a CSS rule's selector: the rule matters where it is used."""
+    classes = _CLASS.findall(rule.split("{", 1)[0])
+    return classes[-1] if classes else None
 
 
 # -- Markdown as it streams -------------------------------------------------------------------

@@ -69,8 +69,7 @@ def _bundle(
         plain.append(error)
         cards.append(render.note_html(error, error=True))
     body = "".join(cards)
-    style = render.style_tag() if 'class="cm-code"' in body else ""
     return {
         "text/plain": "\n\n".join(p for p in plain if p),
-        "text/html": f'<div class="cm-turn">{style}{body}</div>',
+        "text/html": f'<div class="cm-turn">{render.style_tag(body)}{body}</div>',
     }
