@@ -16,7 +16,7 @@ rate at which the stream lasts ~10 s (~2,000 tokens/s; benchmarks/stream_paced.p
 100 tokens/s). "data bytes" counts everything the widget layer sends: the comm_open with the
 front-end's code (~8 KB, once per cell), every message, the comm_close. "wire" adds ~535 B
 per message for the envelope (header, parent header, HMAC, comm id; measured in
-/work/shared/jupyter-notes.md §1).
+the team's shared jupyter-notes.md §1).
 
 Goal (issue): at instant speed, comm data <= 2x the reply's bytes.
 Prints a table and a verdict; no assertions. Runs in ~30 s.

@@ -16,10 +16,20 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
+    "batch",
+    "batch_job",
+    "compare_costs",
+    "cost_summary",
     "export",
+    "export_answers",
     "get_chat",
     "load_ipython_extension",
+    "plot_costs",
     "plot_usage",
+    "price_table",
+    "reprice",
+    "reset_prices",
+    "set_prices",
     "simulator",
     "unload_ipython_extension",
     "usage_frame",
@@ -59,11 +69,122 @@ def usage_from_notebooks(paths: Any) -> pd.DataFrame:
     return read(paths)
 
 
-def export(path: str | os.PathLike[str], chat: str = "default") -> str:
-    """Write a chat to a new notebook (restorable with `%claude restore PATH`)."""
-    from .notebook import write_chat_notebook
+def cost_summary(df: pd.DataFrame | None = None, by: Any = "cell") -> pd.DataFrame:
+    """Cost, tokens, cache hit rate and cache savings per cell, chat, model, notebook or day
+    (or a list of them) of a usage frame (this kernel's calls by default)."""
+    from .costs import cost_summary as summary
 
-    return os.fspath(write_chat_notebook(get_chat(chat), path))
+    return summary(df, by=by)
+
+
+def reprice(
+    df: pd.DataFrame | None = None,
+    *,
+    model: str | None = None,
+    cache: bool = True,
+    batch: bool | None = None,
+) -> pd.DataFrame:
+    """The same calls priced on another `model`, without caching (`cache=False`) or at the
+    Batch API price (`batch=True`; False: standard price; None: as each call ran)."""
+    from .costs import reprice as price
+
+    return price(df, model=model, cache=cache, batch=batch)
+
+
+def compare_costs(df: pd.DataFrame | None = None, models: Any = None) -> pd.DataFrame:
+    """One row per model: what these calls would cost as run, without caching, at batch price."""
+    from .costs import compare_costs as compare
+
+    return compare(df, models=models)
+
+
+def plot_costs(frame: pd.DataFrame | None = None, ax: Any = None) -> Any:
+    """Bar chart of a `cost_summary` or `compare_costs` frame (default: cost per model)."""
+    from IPython import get_ipython
+
+    from .commands import enable_figure_png
+    from .costs import cost_summary as summary
+    from .costs import plot_costs as plot
+
+    enable_figure_png(get_ipython())
+    return plot(summary(by="model") if frame is None else frame, ax=ax)
+
+
+def price_table() -> pd.DataFrame:
+    """The prices in use (USD per million tokens), with their date and sources."""
+    from .pricing import price_table as table
+
+    return table()
+
+
+def set_prices(prices: Any, *, as_of: Any = None) -> None:
+    """Pin or add prices from a dict {model: {"input": ..., "output": ...}}, a CSV file or a
+    DataFrame; `as_of` dates them. `reset_prices()` restores the dated table."""
+    from .pricing import set_prices as pin
+
+    pin(prices, as_of=as_of)
+
+
+def reset_prices() -> None:
+    """Drop every `set_prices` override."""
+    from .pricing import reset_prices as reset
+
+    reset()
+
+
+def export(path: str | os.PathLike[str], chat: str = "default", *, force: bool = False) -> str:
+    """Write a chat to a new notebook (restorable with `%claude restore PATH`).
+
+    Raises ValueError for a chat with no turns (or no such chat) and FileExistsError when
+    `path` exists, unless `force=True`.
+    """
+    from .notebook import write_chat_notebook
+    from .session import current
+
+    registry = current().chats
+    if chat not in registry.names() or not len(registry.get(chat)):
+        with_turns = [c.name for c in registry if len(c)]
+        known = f"chats with turns: {', '.join(with_turns)}" if with_turns else "no chat has turns"
+        raise ValueError(f"nothing to export: chat {chat!r} has no turns ({known})")
+    target = os.fspath(path)
+    if os.path.exists(target) and not force:
+        raise FileExistsError(f"{target} exists; pass force=True to overwrite it")
+    folder = os.path.dirname(target)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {target}: no folder {folder}")
+    return os.fspath(write_chat_notebook(registry.get(chat), target))
+
+
+def export_answers(notebooks: Any, path: str | os.PathLike[str], *, force: bool = False) -> str:
+    """Pack the turn records of saved notebooks into one answers file a course can ship;
+    students replay it with `%claude replay answers.json` (see docs/teaching.md)."""
+    from .replay import export_answers as pack
+
+    return os.fspath(pack(notebooks, path, force=force))
+
+
+def batch(data: Any, prompt: str, **kwargs: Any) -> Any:
+    """Run `prompt` (a str.format template over the columns) on every row of a DataFrame
+    (or `{value}` of a Series or list) through the Message Batches API at half price, or
+    `realtime=True` as concurrent calls; a DataFrame of answers on the input's index.
+
+    Keywords: model, system, max_tokens, schema (a pydantic model class or JSON-schema
+    dict: one column per field), realtime, concurrency, wait (False: the BatchJob),
+    poll_interval, dry_run (return the estimate, send nothing), backend, client, progress,
+    and any Messages API field for every row. See `claude_magic.batching.batch`.
+    """
+    from .batching import batch as run
+
+    return run(data, prompt, **kwargs)
+
+
+def batch_job(batch_id: Any, **kwargs: Any) -> Any:
+    """Reattach to a Message Batch job by id (after a kernel restart too): `.status()`,
+    `.wait()`, `.results()`, `.cancel()`. Pass `data=` and `schema=` after a restart to get
+    the input's index and the schema's columns back."""
+    from .batching import batch_job as attach
+
+    return attach(batch_id, **kwargs)
 
 
 def simulator() -> Any:
@@ -74,17 +195,24 @@ def simulator() -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    from .magics import ClaudeMagics
+    from .magics import ClaudeMagics, questions_are_prompts
 
     unload_ipython_extension(ipython)
     ipython.register_magics(ClaudeMagics(shell=ipython))
+    ipython.input_transformer_manager.cleanup_transforms.append(questions_are_prompts)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """Remove the magics and their configurable (so %reload_ext does not stack copies)."""
+    """Remove the magics, their configurable and the input transform (so %reload_ext does
+    not stack copies)."""
     magics = ipython.magics_manager.magics
     magics["line"].pop("claude", None)
     magics["cell"].pop("claude", None)
     ipython.configurables[:] = [
         c for c in ipython.configurables if type(c).__name__ != "ClaudeMagics"
     ]
+    transforms = ipython.input_transformer_manager.cleanup_transforms
+    transforms[:] = [t for t in transforms if getattr(t, "__name__", "") != "questions_are_prompts"]
+    from .budget import configure
+
+    configure(None)

@@ -1,13 +1,17 @@
 """Which Claude a cell talks to: the real API when a key is set, else the offline simulator.
 
-`backend` is "auto" (the default), "api" or "offline", from `%config ClaudeMagics.backend`
-or the CLAUDE_MAGIC_BACKEND environment variable. The real backend is a plain
+`backend` is "auto", "api" or "offline". An explicit setting (`%config ClaudeMagics.backend`,
+a config file, `--offline`) wins; the CLAUDE_MAGIC_BACKEND environment variable is only the
+default, and so is CLAUDE_MAGIC_OFFLINE_TOKEN_RATE for the simulator's speed. Both are read
+when a cell runs, so a bad value fails that cell with one line, never `%load_ext`.
+The real backend is a plain
 `anthropic.Anthropic()` client, so ANTHROPIC_BASE_URL, profiles and the SDK's retries work.
 The key is never read here beyond checking that one is set.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +20,7 @@ BACKENDS = ("auto", "api", "offline")
 KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 BACKEND_ENV = "CLAUDE_MAGIC_BACKEND"
 TOKEN_RATE_ENV = "CLAUDE_MAGIC_OFFLINE_TOKEN_RATE"
+DEFAULT_TOKEN_RATE = 150.0
 
 
 def has_credentials(environ: Mapping[str, str] = os.environ) -> bool:
@@ -23,13 +28,12 @@ def has_credentials(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def resolve_backend(setting: str | None, environ: Mapping[str, str] = os.environ) -> str:
-    """ "api" or "offline" for a setting (the config, overridden by the environment)."""
-    choice = (environ.get(BACKEND_ENV) or setting or "auto").strip().lower()
+    """ "api" or "offline": the explicit setting, else CLAUDE_MAGIC_BACKEND, else auto."""
+    raw = setting if setting is not None else environ.get(BACKEND_ENV, "")
+    choice = (raw or "auto").strip().lower()
     if choice not in BACKENDS:
-        raise ValueError(
-            f"unknown backend {choice!r} (from {BACKEND_ENV} or ClaudeMagics.backend); "
-            f"use one of {', '.join(BACKENDS)}"
-        )
+        source = "ClaudeMagics.backend" if setting is not None else BACKEND_ENV
+        raise ValueError(f"{source}={raw!r} is not a backend: use one of {', '.join(BACKENDS)}.")
     if choice == "auto":
         return "api" if has_credentials(environ) else "offline"
     return choice
@@ -65,12 +69,21 @@ class Backends:
         return self._clients[backend]
 
 
-def token_rate_from_env(default: float, environ: Mapping[str, str] = os.environ) -> float:
-    """The simulator's streaming rate in tokens/s (0 = instant), from the environment."""
-    raw = environ.get(TOKEN_RATE_ENV)
+def offline_token_rate(setting: float | None, environ: Mapping[str, str] = os.environ) -> float:
+    """The simulator's speed in tokens/s (0 = instant): the explicit setting, else
+    CLAUDE_MAGIC_OFFLINE_TOKEN_RATE, else DEFAULT_TOKEN_RATE."""
+    if setting is not None:
+        return setting
+    raw = environ.get(TOKEN_RATE_ENV, "").strip()
     if not raw:
-        return default
+        return DEFAULT_TOKEN_RATE
     try:
-        return max(float(raw), 0.0)
-    except ValueError as exc:
-        raise ValueError(f"{TOKEN_RATE_ENV}={raw!r} is not a number of tokens per second") from exc
+        rate = float(raw)
+    except ValueError:
+        rate = math.nan
+    if not 0 <= rate < math.inf:
+        raise ValueError(
+            f"{TOKEN_RATE_ENV}={raw!r} is not a speed: use tokens per second (e.g. 30), "
+            "or 0 to stream instantly."
+        )
+    return rate

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .formatting import plural
 from .turn import Turn
 
 
@@ -100,7 +101,8 @@ class Chat:
         return sum((t.cost_usd for t in self.turns), 0.0)
 
     def __repr__(self) -> str:
-        return f"<Chat {self.name!r}: {len(self.turns)} turns, {len(self.messages)} messages>"
+        turns, messages = plural(len(self.turns), "turn"), plural(len(self.messages), "message")
+        return f"<Chat {self.name!r}: {turns}, {messages}>"
 
 
 class ChatRegistry:

@@ -34,6 +34,10 @@ class ExchangeFailed(ClaudeError):
         self.turn = turn
 
 
+class Interrupted(ClaudeError):
+    """The user interrupted a cell (the kernel's stop button); nothing entered the chat."""
+
+
 class TruncatedStream(Exception):
     """A stream that ended without message_stop (a dropped connection)."""
 
@@ -49,8 +53,10 @@ def explain(exc: BaseException, *, model: str, offline: bool) -> str:
             f"The stream from {where} ended before the reply was complete (connection "
             "dropped). Nothing was added to the chat; run the cell again."
         )
-    if isinstance(exc, TypeError) and "authentication" in str(exc).lower():
-        return f"No API key found. {KEY_HELP}"
+    if name == "CredentialsError" or (
+        isinstance(exc, TypeError) and "authentication" in str(exc).lower()
+    ):
+        return f"No API key found ({exc}). {KEY_HELP}"
     if name == "AuthenticationError" or status == 401:
         return f"The API key was rejected ({api_message}). {KEY_HELP}"
     if name == "PermissionDeniedError" or status == 403:

@@ -70,6 +70,11 @@ class Exchange:
     cell's earlier turn from any other chat."""
     notice: str | None = None
     """A line the view shows before the reply (e.g. a replay that fell back)."""
+    replayed: bool = False
+    """The client plays a recording (`%claude replay`): its calls are marked replayed."""
+    budget: Any = None
+    """The kernel's `Budget` (None: no cap): every request is checked before it is sent,
+    and the footer shows what is left."""
     turn: Turn = field(init=False)
     last_message: Any = field(init=False, default=None)
     """The last call's `anthropic` Message object (for `-o/--out`)."""
@@ -122,6 +127,7 @@ class Exchange:
                 dropped_turns=max(dropped - 1, 0),
                 moved_from=moved_from.name if moved_from else None,
                 notice=self.notice,
+                budget_left_usd=self.budget.left_usd if self.budget is not None else None,
             )
         )
         try:
@@ -132,7 +138,7 @@ class Exchange:
                 "not part of the conversation. Run the cell again to retry."
             )
             raise
-        except ExchangeFailed as exc:
+        except ClaudeError as exc:  # ExchangeFailed, BudgetExceeded: already in plain words
             self._fail(str(exc))
             raise
         except Exception as exc:
@@ -212,6 +218,8 @@ class Exchange:
 
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         """One API call (streamed unless --no-stream); returns the final message as a dict."""
+        if self.budget is not None:
+            self.budget.check(request)
         self._feed.start_call()
         started_at = datetime.now(timezone.utc).isoformat()
         start = self.clock()
@@ -284,6 +292,7 @@ class Exchange:
             cost_usd=cost_usd(model, usage, batch=usage.get("service_tier") == "batch"),
             error=error,
             estimated=estimated,
+            replayed=self.replayed,
         )
         self.turn.calls.append(call)
         self.on_call(call, self.turn)

@@ -3,7 +3,9 @@
 Only double braces are expressions; single braces, JSON and Python code are left alone.
 Code in Markdown fences (``` or ~~~) and inline code spans is never touched, so a cell that
 quotes an f-string such as `f"{{x}}"` in a code block passes through unchanged. Every
-expression is evaluated before any request is sent; an error names the expression.
+expression is evaluated before any request is sent; an error names the expression, also
+when its value cannot become text (`__str__` raises) or cannot be sent (a lone surrogate
+such as '\ud800' has no UTF-8 encoding).
 Pure logic: no IPython import (the namespace is passed in).
 """
 
@@ -73,4 +75,20 @@ def _evaluate(expr: str, namespace: Mapping[str, Any]) -> str:
             f"{{{{{source}}}}} raised {type(exc).__name__}: {exc}. Fix the expression, or use "
             "--no-interpolate to send the braces as they are (e.g. a template)."
         ) from exc
-    return str(value)
+    try:
+        text = str(value)
+    except Exception as exc:
+        raise InterpolationError(
+            f"{{{{{source}}}}}: its value could not be turned into text (str() raised "
+            f"{type(exc).__name__}: {exc}). Interpolate something printable, e.g. "
+            f"{{{{repr({source})}}}}."
+        ) from exc
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InterpolationError(
+            f"{{{{{source}}}}}: its text holds {text[exc.start]!r} at position {exc.start}, a lone "
+            "surrogate that cannot be sent (it has no UTF-8 encoding). Clean it first, e.g. "
+            f"{{{{{source}.encode('utf-8', 'replace').decode()}}}}."
+        ) from None
+    return text

@@ -78,7 +78,8 @@ class Model:
     accepts_prefill: bool = False
     """A final assistant message (prefill): not on Claude 4.6+."""
     accepts_thinking_disabled: bool = True
-    """`thinking: {"type": "disabled"}`: not on Fable / Mythos / Opus 5.5."""
+    """`thinking: {"type": "disabled"}`: not on Fable / Mythos / Opus 5.5 / Sonnet 5.5 (which
+    turns up-front thinking off with `between_tools` instead)."""
     accepts_thinking_enabled: bool = False
     """`thinking: {"type": "enabled", "budget_tokens": N}`: before Claude 4.7 only."""
     accepts_thinking_adaptive: bool = True
@@ -178,7 +179,10 @@ _ALL = [
     _five("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-09T00:00:00Z", "mythos",
           _THIRD_PARTY_5_2, **_NO_DISABLE),
     _five("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-28T00:00:00Z", "haiku", _HAIKU_5_5),
-    _five("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-30T00:00:00Z", "sonnet", _SONNET_5),
+    # "What's new in Claude Sonnet 5.5" / its migration guide: `disabled` is a 400
+    # (between_tools is the lowest thinking setting).
+    _five("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-30T00:00:00Z", "sonnet", _SONNET_5,
+          **_NO_DISABLE),
     _five("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15T00:00:00Z", "opus",
           standard_price(4, 20, read_x=0.05), **_NO_DISABLE, **_NO_FORCE),
     _five("claude-fable-5-1", "Claude Fable 5.1", "2026-07-20T00:00:00Z", "fable",

@@ -35,6 +35,8 @@ class ExchangeInfo:
     """The chat this cell's earlier turn was in, when the re-run names another chat."""
     notice: str | None = None
     """A line to show before the reply (e.g. why a replay fell back to the simulator)."""
+    budget_left_usd: float | None = None
+    """What the kernel's budget had left before this exchange (None: no budget)."""
 
 
 @dataclass

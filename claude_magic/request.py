@@ -12,6 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from .models import MODELS, lookup
+from .structured import Schema
 from .tools import ToolSet
 
 CACHE_TTLS = ("5m", "1h")
@@ -32,6 +34,51 @@ class RequestOptions:
     """Top-level automatic caching TTL ("5m" or "1h"), or None for no caching."""
     tools: ToolSet = field(default_factory=ToolSet)
     """Local tools (schema + callable) and server tools this cell offers."""
+    schema: Schema | None = None
+    """Structured outputs: the reply must be JSON in this schema (`output_config.format`)."""
+
+
+def check_for_model(options: RequestOptions) -> None:
+    """Raise ValueError, before anything is sent, for options the model table says this
+    model rejects (the API would answer 400). Models not in the table are not checked: a
+    new model must still work with a stale table."""
+    if options.prefill and options.schema is not None:
+        raise ValueError(
+            "--prefill cannot be combined with --schema (the API answers 400: structured "
+            "outputs cannot continue an assistant prefill)."
+        )
+    model = lookup(options.model)
+    if model is None:
+        return
+    name = model.id
+    if options.max_tokens > model.max_tokens:
+        raise ValueError(
+            f"--max-tokens {options.max_tokens:,} is more than {name} can write "
+            f"({model.max_tokens:,})."
+        )
+    if isinstance(options.thinking, int) and not model.accepts_thinking_enabled:
+        raise ValueError(
+            f"{name} does not take a thinking budget (the API answers 400 to "
+            '"thinking.type.enabled"): use --thinking (adaptive) and --effort instead.'
+        )
+    if options.thinking == "adaptive" and not model.accepts_thinking_adaptive:
+        raise ValueError(
+            f"{name} has no adaptive thinking (the API answers 400): give a budget, "
+            "--thinking 2048."
+        )
+    if options.thinking == "off" and not model.accepts_thinking_disabled:
+        raise ValueError(
+            f"{name} cannot turn thinking off (the API answers 400 to "
+            '"thinking.type.disabled"): use --effort low to keep it short.'
+        )
+    if options.prefill and not model.accepts_prefill:
+        raise ValueError(
+            f"{name} does not accept a prefill (the API answers 400: the conversation must "
+            "end with a user message). Ask for the format in the prompt or use structured "
+            "outputs; models that accept a prefill: "
+            + ", ".join(m.id for m in MODELS.values() if m.accepts_prefill)
+            + "."
+        )
 
 
 def user_message(text: str, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -77,8 +124,9 @@ def build_request(
     thinking = thinking_param(options.thinking)
     if thinking is not None:
         request["thinking"] = thinking
-    if options.effort:
-        request["output_config"] = {"effort": options.effort}
+    output_config = output_config_param(options.effort, options.schema)
+    if output_config:
+        request["output_config"] = output_config
     if options.stop_sequences:
         request["stop_sequences"] = list(options.stop_sequences)
     if options.tools:
@@ -86,6 +134,16 @@ def build_request(
     if options.cache_ttl:
         request["cache_control"] = {"type": "ephemeral", "ttl": options.cache_ttl}
     return request
+
+
+def output_config_param(effort: str | None, schema: Schema | None) -> dict[str, Any]:
+    """`output_config`: the effort and the structured-output format ({} for neither)."""
+    config: dict[str, Any] = {}
+    if effort:
+        config["effort"] = effort
+    if schema is not None:
+        config["format"] = schema.format_param()
+    return config
 
 
 def count_tokens_request(request: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,15 @@ No IPython or widget import.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backend import Backends
 from .chat import ChatRegistry
-from .turn import CallRecord, Turn
+from .turn import CallRecord, Turn, message_blocks
+
+if TYPE_CHECKING:
+    from .budget import Budget
+    from .replay import AnswerBook
 
 
 class Session:
@@ -21,6 +25,16 @@ class Session:
         self.chats = ChatRegistry()
         self.ledger = Ledger()
         self.backends = Backends(token_rate=token_rate)
+        self.replay: AnswerBook | None = None
+        """Recorded answers cells are matched against (`%claude replay PATH`)."""
+
+    def budget(self) -> Budget | None:
+        """The kernel's spending cap over its ledger, or None when no budget is set
+        (ValueError if the hub's CLAUDE_MAGIC_BUDGET_USD is not an amount)."""
+        from .budget import Budget, limit_usd
+
+        limit = limit_usd()
+        return None if limit is None else Budget(limit, lambda: self.ledger.rows)
 
     def record_call(self, call: CallRecord, turn: Turn) -> None:
         """The exchange's ledger hook: one row per billed API call."""
@@ -30,6 +44,15 @@ class Session:
             cell_id=turn.cell_id,
             execution_count=turn.execution_count,
         )
+
+    def vouch_for(self, messages: list[dict[str, Any]]) -> None:
+        """Tell the kernel's simulator that these messages' thinking blocks came unedited from
+        an API (a live turn, a restored or replayed record), so a chat can go on offline: the
+        API accepts its own unedited thinking back, and the simulator stands in for it."""
+        signer = self.backends.simulator.signer
+        for message in messages:
+            if message.get("role") == "assistant":
+                signer.remember(message_blocks(message))
 
     def client(self, backend: str) -> Any:
         return self.backends.client(backend)

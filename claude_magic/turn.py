@@ -57,6 +57,8 @@ class CallRecord:
     cost_usd: float = math.nan
     error: str | None = None
     """Why the call failed, if it did (the call is still recorded when tokens were billed)."""
+    replayed: bool = False
+    """Answered from a recording (`%claude replay`): nothing was sent or billed."""
     estimated: bool = False
     """The stream broke before the API reported the final usage: `output_tokens` counts what
     was streamed (about 4 characters a token), a lower bound of what was billed."""

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import pricing
+from .formatting import usd
 from .notebook import expand_paths, iter_turns
 from .record import SkippedRecord
 from .turn import CallRecord
@@ -44,6 +45,8 @@ DTYPES: dict[str, str] = {
     "model": "string",
     **dict.fromkeys(TOKEN_COLUMNS, "int64"),
     "cost_usd": "float64",
+    "service_tier": "string",
+    "batch_id": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
     "total_s": "float64",
@@ -51,6 +54,7 @@ DTYPES: dict[str, str] = {
     "offline": "bool",
     "error": "string",
     "estimated": "bool",
+    "replayed": "bool",
 }
 COLUMNS: tuple[str, ...] = tuple(DTYPES)
 
@@ -66,14 +70,16 @@ def call_row(
     cell_id: str | None,
     execution_count: int | None,
     notebook: str | None = None,
+    batch_id: str | None = None,
 ) -> dict[str, Any]:
-    """One ledger row for one call; prices it now if the record carries no cost."""
+    """One ledger row for one call; prices it now if the record carries no cost.
+    `batch_id` tags a request of a Message Batch (`claude_magic.batch`)."""
     five, hour = call.cache_creation_split()
     tools = call.server_tool_requests()
+    tier = call.usage.get("service_tier")  # "standard", "batch", ...; absent in old records
     cost = call.cost_usd
     if cost is None or (isinstance(cost, float) and math.isnan(cost)):
-        batch = call.usage.get("service_tier") == "batch"
-        cost = pricing.cost_usd(call.model, call.usage, batch=batch)
+        cost = pricing.cost_usd(call.model, call.usage)  # batch discount per service_tier
     return {
         "timestamp": call.started_at,
         "notebook": notebook,
@@ -90,6 +96,8 @@ def call_row(
         "web_search_requests": tools.get("web_search_requests", 0),
         "web_fetch_requests": tools.get("web_fetch_requests", 0),
         "cost_usd": cost,
+        "service_tier": tier if isinstance(tier, str) else None,
+        "batch_id": batch_id,
         "stop_reason": call.stop_reason,
         "ttft_s": call.ttft_s,
         "total_s": call.total_s,
@@ -97,6 +105,7 @@ def call_row(
         "offline": bool(call.offline),
         "error": call.error,
         "estimated": bool(call.estimated),
+        "replayed": bool(call.replayed),
     }
 
 
@@ -133,6 +142,7 @@ class Ledger:
         cell_id: str | None,
         execution_count: int | None,
         notebook: str | None = None,
+        batch_id: str | None = None,
     ) -> None:
         """Add one call's row."""
         self.rows.append(
@@ -142,6 +152,7 @@ class Ledger:
                 cell_id=cell_id,
                 execution_count=execution_count,
                 notebook=notebook,
+                batch_id=batch_id,
             )
         )
 
@@ -192,6 +203,42 @@ def summarize_by_cell(df: pd.DataFrame) -> pd.DataFrame:
     out["calls"] = out["calls"].astype("int64")
     out["cost_usd"] = pd.to_numeric(out["cost_usd"]).astype("float64")
     return out
+
+
+def in_execution_order(cells: pd.DataFrame) -> pd.DataFrame:
+    """`summarize_by_cell` rows by notebook, then execution count; cells without a count
+    keep their first-seen order after the others."""
+    keys = [c for c in ("notebook", "execution_count") if c in cells.columns]
+    ordered = cells.sort_values(keys, kind="stable", na_position="last")
+    return ordered.reset_index(drop=True)
+
+
+TABLE_TOKENS = (
+    ("input_tokens", "input"),
+    ("cache_creation_input_tokens", "cache write"),
+    ("cache_read_input_tokens", "cache read"),
+    ("output_tokens", "output"),
+)
+
+
+def usage_table(cells: pd.DataFrame) -> pd.DataFrame:
+    """What `%claude usage` shows: one row per cell (`[n]`, or the start of its id), chat,
+    calls, tokens by kind and cost in dollars; a notebook column only when there is one."""
+    import pandas as pd
+
+    counts, ids = cells["execution_count"].astype(object), cells["cell_id"].astype(object)
+    table = pd.DataFrame(
+        {
+            "cell": [_cell_label(ec, cid) for ec, cid in zip(counts, ids, strict=True)],
+            "chat": cells["chat"].fillna("").tolist(),
+            "calls": cells["calls"].tolist(),
+            **{label: cells[column].tolist() for column, label in TABLE_TOKENS},
+            "cost": [usd(float(v)) for v in cells["cost_usd"]],
+        }
+    )
+    if cells["notebook"].notna().any():
+        table.insert(0, "notebook", cells["notebook"].fillna("").tolist())
+    return table.set_index("cell")
 
 
 SEGMENTS = (

@@ -2,6 +2,9 @@
 
 `Kernel.run(code, cell_id=...)` sends one cell and collects every iopub message it caused
 until the kernel is idle again, so tests can assert on what a frontend would receive.
+`Frontend` turns those messages into the .ipynb JupyterLab would save: nbformat 4.5 cells
+whose `id` is the cellId, outputs cleared on re-run, `update_display_data` applied to every
+output with its display_id, streams merged, no widget state (JupyterLab's default).
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ import os
 import queue
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import nbformat
 from jupyter_client.manager import start_new_kernel
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 # Credentials and settings a developer's shell may have; tests start from none of them.
 SCRUBBED_ENV = (
@@ -140,3 +146,69 @@ class Kernel:
     def close(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
+
+
+class Frontend:
+    """The notebook model a frontend keeps from the iopub messages of the cells it runs."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.cells: dict[str, Any] = {}
+        self.display_ids: dict[int, str] = {}
+        """id(output) -> its display_id (transient: not saved in the file)."""
+        self.runs: dict[str, list[CellResult]] = {}
+
+    def run(self, cell_id: str, code: str) -> CellResult:
+        result = self.kernel.run(code, cell_id=cell_id)
+        assert result.error is None, result.error_text
+        cell = self.cells.get(cell_id)
+        if cell is None:
+            cell = self.cells[cell_id] = new_code_cell(code, id=cell_id)
+        cell.source = code
+        cell.outputs = []
+        self.runs.setdefault(cell_id, []).append(result)
+        for msg in result.messages:
+            self._apply(cell, msg)
+        cell.execution_count = result.reply["execution_count"]
+        return result
+
+    def _apply(self, cell: Any, msg: dict[str, Any]) -> None:
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            last = cell.outputs[-1] if cell.outputs else None
+            if last and last.output_type == "stream" and last.name == content["name"]:
+                last.text += content["text"]
+            else:
+                cell.outputs.append(
+                    new_output("stream", name=content["name"], text=content["text"])
+                )
+        elif kind in ("display_data", "execute_result"):
+            extra = (
+                {"execution_count": content["execution_count"]} if kind == "execute_result" else {}
+            )
+            output = new_output(kind, data=content["data"], metadata=content["metadata"], **extra)
+            cell.outputs.append(output)
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id:
+                self.display_ids[id(output)] = display_id
+        elif kind == "update_display_data":
+            display_id = content["transient"]["display_id"]
+            for other in self.cells.values():
+                for output in other.outputs:
+                    if self.display_ids.get(id(output)) == display_id:
+                        output.data = content["data"]
+                        output.metadata = content["metadata"]
+        elif kind == "error":
+            cell.outputs.append(new_output("error", **content))
+
+    def notebook(self) -> Any:
+        nb = new_notebook(cells=list(self.cells.values()))
+        nb.nbformat, nb.nbformat_minor = 4, 5
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        return nb
+
+    def save(self, path: Path) -> Path:
+        nb = self.notebook()
+        nbformat.validate(nb)
+        nbformat.write(nb, os.fspath(path))
+        return path

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from claude_magic.offline import serve
+from claude_magic.turn import TURN_MIME
 from tests.kernel import Kernel
 
 SETUP = "%load_ext claude_magic\n%config ClaudeMagics.view = 'text'\nimport claude_magic"
@@ -94,7 +95,7 @@ def test_named_chats_new_and_reset(kernel):
     assert "empty" in out.stdout
     assert messages(kernel, "tutor") == []
     assert len(messages(kernel, "default")) == 2
-    assert "default: 1 turns" in kernel.run("%claude chats").stdout
+    assert "default: 1 turn, 2 messages" in kernel.run("%claude chats").stdout
 
 
 def test_line_magic_prompt_keeps_its_text(kernel):
@@ -278,16 +279,16 @@ def test_dropped_connection_leaves_chat_unchanged(kernel):
 def test_interrupt_leaves_chat_unchanged_and_kernel_usable(kernel):
     kernel.run("%%claude\nfirst", cell_id="k1")
     before = messages(kernel)
-    kernel.run("%config ClaudeMagics.offline_token_rate = 20")
-    kernel.run("import os; os.environ.pop('CLAUDE_MAGIC_OFFLINE_TOKEN_RATE', None)")
+    kernel.run("%config ClaudeMagics.offline_token_rate = 20")  # beats the environment's 0
     msg_id = kernel.send("%%claude\nsecond, slowly", cell_id="k2")
     time.sleep(1.5)
     kernel.interrupt()
     result = kernel.collect(msg_id)
-    assert result.error is not None and result.error["ename"] == "KeyboardInterrupt"
+    kernel.run("%config ClaudeMagics.offline_token_rate = 0")
+    assert result.error is not None and result.error["ename"] == "Interrupted"
+    assert len(result.error["traceback"]) == 1  # one line, not 115+ through the SDK
     assert "Interrupted" in result.stdout
     assert result.stdout.count("offline simulator") >= 1  # the partial reply stayed visible
-    kernel.run("import os; os.environ['CLAUDE_MAGIC_OFFLINE_TOKEN_RATE'] = '0'")
     assert messages(kernel) == before
     assert kernel.run("%%claude\nagain", cell_id="k3").error is None
 
@@ -347,13 +348,143 @@ def test_loopback_overload_after_retries_says_try_again(loopback):
     assert SECRET not in result.raw()
 
 
-def test_usage_shows_a_table_and_a_png_chart(kernel):
+def test_usage_shows_a_compact_table_and_a_png_chart(kernel):
     kernel.run("%%claude\none", cell_id="u1")
-    kernel.run("%%claude\ntwo", cell_id="u2")
+    kernel.run("%%claude -c side\ntwo", cell_id="u2")
+    third = kernel.run("%%claude\nthree", cell_id="u1")  # a re-run: the cell's own count
+    count = third.of_type("execute_input")[0]["content"]["execution_count"]
     result = kernel.run("%claude usage")
     assert result.error is None, result.error_text
     data = result.displays()
-    assert any("text/html" in d and "u1" in d["text/html"] for d in data)  # per-cell table
+    (table,) = [d for d in data if "text/html" in d]
+    html = table["text/html"]
+    for header in ("cell", "chat", "calls", "input", "cache write", "cache read", "output", "cost"):
+        assert f"<th>{header}</th>" in html
+    assert "notebook" not in html and "NA" not in html and "u1" not in html  # no id, no <NA>
+    assert html.index("side") < html.index(f"<th>[{count}]</th>")  # execution order
+    assert "$0.0000" not in html and "$0.00" in html
+    assert "claude_magic.usage_frame()" in result.stdout
     assert any("image/png" in d for d in data)  # the chart, without %matplotlib inline
     frame = kernel.value("claude_magic.usage_frame()[['cell_id', 'chat']].values.tolist()")
-    assert frame == [["u1", "default"], ["u2", "default"]]
+    assert frame == [["u1", "default"], ["u2", "side"], ["u1", "default"]]
+
+
+def test_usage_and_turn_record_carry_the_cells_own_execution_count(kernel):
+    kernel.run("%config ClaudeMagics.view = 'live'")
+    try:
+        result = kernel.run("%%claude\nhi", cell_id="ec1")
+    finally:
+        kernel.run("%config ClaudeMagics.view = 'text'")
+    assert result.error is None, result.error_text
+    count = result.of_type("execute_input")[0]["content"]["execution_count"]
+    assert result.reply["execution_count"] == count
+    records = [d[TURN_MIME] for d in result.displays() if TURN_MIME in d]
+    assert records and records[-1]["execution_count"] == count
+    assert kernel.value("claude_magic.get_chat().turns[-1].execution_count") == count
+    assert kernel.value("claude_magic.usage_frame()['execution_count'].tolist()") == [count]
+    line = kernel.run("%claude What about a line?", cell_id="ec2")
+    line_count = line.of_type("execute_input")[0]["content"]["execution_count"]
+    assert kernel.value("claude_magic.usage_frame()['execution_count'].tolist()")[-1] == line_count
+
+
+HELP_PAGE = "--max-tokens"
+
+
+def help_page(result) -> str:
+    pages = [p for p in (result.reply or {}).get("payload", []) if p.get("source") == "page"]
+    return "".join(p["data"].get("text/plain", "") for p in pages)
+
+
+@pytest.mark.parametrize(
+    "line, prompt",
+    [
+        ("%claude What is a content block?", "What is a content block?"),
+        ("%claude -m claude-haiku-5-5 Really??", "Really??"),
+        ("x = 2\n%claude Is {{x}} even?", "Is 2 even?"),
+        ("if True:\n    %claude Indented question?", "Indented question?"),
+    ],
+)
+def test_a_line_ending_in_a_question_mark_is_a_prompt(kernel, line, prompt):
+    before = len(requests(kernel))
+    result = kernel.run(line, cell_id="q1")
+    assert result.error is None, result.error_text
+    assert "not found" not in result.stdout and not help_page(result)
+    assert len(requests(kernel)) == before + 1
+    assert texts(requests(kernel)[-1]["messages"][-1]) == [prompt]
+
+
+@pytest.mark.parametrize("line", ["%claude?", "%claude??", "%%claude?"])
+def test_question_mark_alone_still_shows_help(kernel, line):
+    before = len(requests(kernel))
+    result = kernel.run(line)
+    assert result.error is None, result.error_text
+    assert HELP_PAGE in help_page(result)
+    assert len(requests(kernel)) == before
+
+
+def test_question_lines_in_a_cell_body_or_a_string_are_left_alone(kernel):
+    body = "%%claude\nWhat is this?\n%claude not a magic here?\n"
+    assert kernel.run(body, cell_id="q2").error is None
+    assert texts(requests(kernel)[-1]["messages"][-1]) == [body.split("\n", 1)[1]]
+    quoted = kernel.run('s = """\n%claude inside a string?\n"""\nprint(repr(s))', cell_id="q3")
+    assert quoted.error is None, quoted.error_text
+    assert quoted.stdout.strip() == repr("\n%claude inside a string?\n")
+
+
+def test_reload_ext_keeps_one_question_transform(kernel):
+    count = (
+        "sum(getattr(t, '__name__', '') == 'questions_are_prompts' "
+        "for t in get_ipython().input_transformer_manager.cleanup_transforms)"
+    )
+    assert kernel.value(count) == 1
+    for _ in range(2):
+        assert kernel.run("%reload_ext claude_magic").error is None
+    assert kernel.value(count) == 1
+    assert kernel.run("%unload_ext claude_magic").error is None
+    assert kernel.value(count) == 0
+    assert kernel.run(SETUP).error is None
+    assert kernel.value(count) == 1
+    assert kernel.run("%claude Still a prompt?", cell_id="q4").error is None
+
+
+@pytest.fixture
+def config_dir(tmp_path):
+    """An IPython profile whose config file sets the backend explicitly to auto."""
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text("c.ClaudeMagics.backend = 'auto'\n")
+    return tmp_path / "ipython"
+
+
+def test_explicit_settings_beat_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_CONFIG_DIR")  # no SDK profile either: "No API key found"
+    env = {"CLAUDE_MAGIC_BACKEND": "api", "CLAUDE_MAGIC_OFFLINE_TOKEN_RATE": "fast"}
+    k = Kernel(env=env, cwd=str(tmp_path))
+    try:
+        loaded = k.run(SETUP)
+        assert loaded.error is None, loaded.error_text  # a bad variable never breaks loading
+        from_env = k.run("%%claude\nhi", cell_id="b1")
+        assert from_env.error is not None and "ANTHROPIC_API_KEY" in from_env.error_text
+        offline = k.run("%%claude --offline\nhi", cell_id="b2")
+        assert offline.error is not None and offline.error["ename"] == "UsageError"
+        assert "CLAUDE_MAGIC_OFFLINE_TOKEN_RATE='fast' is not a speed" in offline.error_text
+        assert "Traceback" not in offline.error_text and "\n" not in offline.error["evalue"]
+        k.run("%config ClaudeMagics.offline_token_rate = 0")
+        k.run("%config ClaudeMagics.backend = 'offline'")
+        configured = k.run("%%claude\nhi", cell_id="b3")
+        assert configured.error is None, configured.error_text
+        assert "offline simulator" in configured.stdout
+    finally:
+        k.close()
+
+
+def test_a_config_file_beats_the_environment(tmp_path, config_dir):
+    env = {"CLAUDE_MAGIC_BACKEND": "api", "IPYTHONDIR": str(config_dir)}
+    k = Kernel(env=env, cwd=str(tmp_path))
+    try:
+        assert k.run(SETUP).error is None
+        result = k.run("%%claude\nhi", cell_id="c1")  # auto, no key: the simulator
+        assert result.error is None, result.error_text
+        assert "offline simulator" in result.stdout
+    finally:
+        k.close()

@@ -57,6 +57,9 @@ def test_runs_offline(path: Path, tmp_path: Path):
 
     copy = tmp_path / path.name
     shutil.copy(path, copy)
+    data = path.parent / "data"  # saved notebooks some tutorials read (never executed here)
+    if data.is_dir():
+        shutil.copytree(data, tmp_path / "data")
     nb = nbformat.read(copy, as_version=4)
     statuses: dict[int, str] = {}
 
@@ -89,3 +92,11 @@ def test_runs_offline(path: Path, tmp_path: Path):
         if _sends(cell):
             datas = [o.get("data", {}) for o in cell.outputs]
             assert any(TURN_MIME in data for data in datas), f"{where} left no turn record"
+    checked = [
+        "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+        for cell in nb.cells
+        if cell.cell_type == "code" and "course.check_" in cell.source
+    ]
+    if checked:  # the exercise: the learner's stub is not yet right, the solution is
+        assert checked[0].startswith("✗"), f"{path.name}: the stub's check shows {checked[0]!r}"
+        assert checked[-1].startswith("✓"), f"{path.name}: the solution's check: {checked[-1]!r}"

@@ -69,6 +69,10 @@ def error_of(call, exc_class=anthropic.BadRequestError):
             '"thinking.type.disabled" is not supported for this model',
         ),
         (
+            {"thinking": {"type": "disabled"}},  # Sonnet 5.5 turns it off with between_tools
+            '"thinking.type.disabled" is not supported for this model',
+        ),
+        (
             {"thinking": {"type": "enabled", "budget_tokens": 500}, "model": "claude-haiku-4-5"},
             "budget_tokens: Input should be greater than or equal to 1024",
         ),
@@ -196,6 +200,16 @@ def test_default_retries_recover_after_one_failure(sim):
     assert [r.headers["x-stainless-retry-count"] for r in sim.requests] == ["0", "1"]
 
 
+def test_fail_next_sends_extra_headers_and_the_sdk_obeys_x_should_retry(sim):
+    sim.fail_next(3, status=500, headers={"x-should-retry": "false", "anthropic-x": "1"})
+    err = error_of(
+        lambda: sim.client().messages.create(model=MODEL, max_tokens=10, messages=user()),
+        anthropic.InternalServerError,
+    )
+    assert err.response.headers["anthropic-x"] == "1"
+    assert len(sim.requests) == 1  # a 500 is retried, unless the server says not to
+
+
 def test_mid_stream_error_event(sim, client):
     sim.error_after(4)
     with pytest.raises(anthropic.APIStatusError) as info:
@@ -214,3 +228,99 @@ def test_dropped_connection_raises_remote_protocol_error(sim, client):
             for event in s:
                 seen.append(event.type)
     assert seen[0] == "message_start" and "message_stop" not in seen
+
+
+def _tool_turns(sim, client):
+    """A real first turn that calls a tool: (messages so far, the assistant reply param)."""
+    tool = {"name": "get_time", "description": "Time in a zone",
+            "input_schema": {"type": "object", "properties": {"zone": {"type": "string"}},
+                             "required": ["zone"]}}
+    msgs = user("Call get_time for 'UTC'")
+    reply = client.messages.create(model=MODEL, max_tokens=1000, tools=[tool], messages=msgs)
+    (use,) = [b for b in reply.content if b.type == "tool_use"]
+    return tool, msgs, reply.to_param(), use.id
+
+
+@pytest.mark.parametrize("follow_up", ["text only", "result after text", "no user turn"])
+def test_tool_use_without_tool_result_is_400(sim, client, follow_up):
+    tool, msgs, assistant, use_id = _tool_turns(sim, client)
+    result = {"type": "tool_result", "tool_use_id": use_id, "content": "12:00"}
+    if follow_up == "text only":
+        history = [*msgs, assistant, *user("never mind")]
+    elif follow_up == "result after text":
+        history = [*msgs, assistant,
+                   {"role": "user", "content": [{"type": "text", "text": "here"}, result]}]
+    else:
+        history = [*msgs, assistant, {"role": "assistant", "content": "more"}, *user("ok")]
+    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=1000, tools=[tool],
+                                                  messages=history))
+    assert err.api_message == (
+        f"messages.2: `tool_use` ids were found without `tool_result` blocks immediately "
+        f"after: {use_id}. Each `tool_use` block must have a corresponding `tool_result` "
+        "block in the next message.")
+    # count_tokens validates the same history
+    err = error_of(lambda: client.messages.count_tokens(model=MODEL, tools=[tool],
+                                                        messages=history))
+    assert "`tool_use` ids were found without `tool_result`" in err.api_message
+    # the correct follow-up is accepted
+    ok = client.messages.create(model=MODEL, max_tokens=1000, tools=[tool], messages=[
+        *msgs, assistant, {"role": "user", "content": [result, {"type": "text", "text": "ok"}]}])
+    assert ok.stop_reason == "end_turn"
+
+
+def test_paused_server_tool_turn_still_resumes(client):
+    paused = {"role": "assistant", "content": [
+        {"type": "server_tool_use", "id": "srvtoolu_01abc", "name": "web_search",
+         "input": {"query": "otters"}}]}
+    msg = client.messages.create(model=MODEL, max_tokens=1000,
+                                 tools=[{"type": "web_search_20250305", "name": "web_search"}],
+                                 messages=[*user("Search for otters"), paused])
+    assert msg.type == "message"
+
+
+@pytest.mark.parametrize("content", [[], "", [{"type": "text", "text": ""}]])
+def test_empty_assistant_content_before_the_end_is_400(client, content):
+    history = [*user("a"), {"role": "assistant", "content": content}, *user("b")]
+    err = error_of(lambda: client.messages.create(model=MODEL, max_tokens=100,
+                                                  messages=history))
+    assert err.status_code == 400
+    assert ("must have non-empty content" in err.api_message
+            or "text content blocks must be non-empty" in err.api_message)
+
+
+SYSTEM = {"role": "system", "content": "Answer in French from now on."}
+ASSISTANT = {"role": "assistant", "content": "Sure."}
+
+
+@pytest.mark.parametrize(
+    ("model", "messages", "needle"),
+    [
+        (MODEL, [SYSTEM, *user()], "cannot be the first message"),
+        ("claude-sonnet-5", [*user(), SYSTEM], "not supported for claude-sonnet-5"),
+        (MODEL, [*user(), ASSISTANT, SYSTEM, *user()], "must follow a user message"),
+        (MODEL, [*user(), SYSTEM, *user("and then?")], "followed by an assistant message"),
+        (  # the rules hold for block content too
+            MODEL,
+            [{"role": "system", "content": [{"type": "text", "text": "Be terse."}]}, *user()],
+            "cannot be the first message",
+        ),
+    ],
+)
+def test_misplaced_system_messages_are_400(client, model, messages, needle):
+    err = error_of(
+        lambda: client.messages.create(model=model, max_tokens=100, messages=messages)
+    )
+    assert err.status_code == 400 and needle in err.api_message
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [*user(), SYSTEM],  # last
+        [*user(), SYSTEM, SYSTEM],  # consecutive ones are one section
+        [*user(), SYSTEM, ASSISTANT, *user("more")],  # before an assistant turn
+    ],
+)
+def test_system_messages_where_the_api_takes_them(client, messages):
+    reply = client.messages.create(model="claude-opus-5-5", max_tokens=1000, messages=messages)
+    assert reply.stop_reason == "end_turn"

@@ -122,9 +122,16 @@ def test_thinking_summarized_and_disabled(client):
     assert sum(e.type == "thinking" for e in events) > 1
     assert sum(e.type == "signature" for e in events) == 1
     off = client.messages.create(
-        model=MODEL, max_tokens=1000, messages=user("hi"), thinking={"type": "disabled"}
+        model="claude-haiku-5-5",
+        max_tokens=1000,
+        messages=user("hi"),
+        thinking={"type": "disabled"},
     )
     assert [b.type for b in off.content] == ["text"]
+    no_up_front = client.messages.create(
+        model=MODEL, max_tokens=1000, messages=user("hi"), thinking={"type": "between_tools"}
+    )
+    assert [b.type for b in no_up_front.content] == ["text"]
 
 
 def test_thinking_history_roundtrip_and_edit_detection(client):
@@ -274,7 +281,7 @@ def test_server_tools(client, tool, prompt, result_type, counter):
         model=MODEL,
         max_tokens=2000,
         tools=[tool],
-        thinking={"type": "disabled"},
+        thinking={"type": "between_tools"},
         messages=user(prompt),
     )
     assert [b.type for b in final.content] == ["server_tool_use", result_type, "text"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import struct
 import time
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 
 from claude_magic.offline import MODELS, Simulator, serve
 
-SAMPLES = Path("/work/shared/sse-samples")
+SAMPLES = Path(__file__).parent / "data"  # see data/README.md
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +170,48 @@ def test_token_rate_paces_the_stream():
         stream.get_final_message()
     total = time.perf_counter() - start
     assert first and total >= 0.1 and first_at < total / 2
+
+
+def _post_stream(server, **extra) -> tuple[socket.socket, bytes]:
+    body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 20000, "stream": True,
+                       "messages": [{"role": "user", "content": "x"}], **extra}).encode()
+    head = (f"POST /v1/messages HTTP/1.1\r\nHost: {server.host}\r\nx-api-key: k\r\n"
+            "anthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n\r\n").encode()
+    sock = socket.create_connection((server.host, server.port))
+    sock.sendall(head + body)
+    return sock, body
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a TCP reset, as a client that aborts does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_aborted_streams_log_one_line_not_a_traceback(capfd):
+    sim = Simulator(token_rate=500.0)
+    with serve(sim) as server:
+        sim.script("word " * 3000)
+        sock, _ = _post_stream(server)
+        sock.recv(4096)  # the stream has started
+        _reset(sock)  # abort mid-stream
+        sock, _ = _post_stream(server)
+        sock.recv(4096)
+        _reset(sock)
+        time.sleep(0.5)
+        # a client that resets an idle keep-alive connection after a complete stream
+        sim.token_rate = None
+        sock, _ = _post_stream(server)
+        time.sleep(0.3)
+        _reset(sock)
+        time.sleep(0.5)
+        # the server still answers
+        remote = anthropic.Anthropic(base_url=server.url, api_key="k", max_retries=0)
+        assert remote.messages.create(model="claude-haiku-4-5", max_tokens=200,
+                                      messages=[{"role": "user", "content": "ok?"}]).id
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ConnectionResetError: [Errno" not in err
+    lines = [ln for ln in err.splitlines() if "closed the connection" in ln]
+    assert len(lines) == 3, err
+    assert all(ln.startswith("offline simulator: ") for ln in lines)

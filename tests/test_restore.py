@@ -19,7 +19,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from claude_magic.notebook import chats_from_notebook
 from claude_magic.turn import TURN_MIME
-from tests.kernel import CellResult, Kernel
+from tests.kernel import CellResult, Frontend, Kernel
 
 SETUP = "%load_ext claude_magic\nimport claude_magic, json, os"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -33,72 +33,6 @@ STATE = (
     "{c.name: {'messages': c.messages, 'cells': [t.cell_id for t in c.turns]}"
     " for c in claude_magic.session.current().chats}"
 )
-
-
-class Frontend:
-    """The notebook model a frontend keeps from the iopub messages of the cells it runs."""
-
-    def __init__(self, kernel: Kernel) -> None:
-        self.kernel = kernel
-        self.cells: dict[str, Any] = {}
-        self.display_ids: dict[int, str] = {}
-        """id(output) -> its display_id (transient: not saved in the file)."""
-        self.runs: dict[str, list[CellResult]] = {}
-
-    def run(self, cell_id: str, code: str) -> CellResult:
-        result = self.kernel.run(code, cell_id=cell_id)
-        assert result.error is None, result.error_text
-        cell = self.cells.get(cell_id)
-        if cell is None:
-            cell = self.cells[cell_id] = new_code_cell(code, id=cell_id)
-        cell.source = code
-        cell.outputs = []
-        self.runs.setdefault(cell_id, []).append(result)
-        for msg in result.messages:
-            self._apply(cell, msg)
-        cell.execution_count = result.reply["execution_count"]
-        return result
-
-    def _apply(self, cell: Any, msg: dict[str, Any]) -> None:
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream":
-            last = cell.outputs[-1] if cell.outputs else None
-            if last and last.output_type == "stream" and last.name == content["name"]:
-                last.text += content["text"]
-            else:
-                cell.outputs.append(
-                    new_output("stream", name=content["name"], text=content["text"])
-                )
-        elif kind in ("display_data", "execute_result"):
-            extra = (
-                {"execution_count": content["execution_count"]} if kind == "execute_result" else {}
-            )
-            output = new_output(kind, data=content["data"], metadata=content["metadata"], **extra)
-            cell.outputs.append(output)
-            display_id = (content.get("transient") or {}).get("display_id")
-            if display_id:
-                self.display_ids[id(output)] = display_id
-        elif kind == "update_display_data":
-            display_id = content["transient"]["display_id"]
-            for other in self.cells.values():
-                for output in other.outputs:
-                    if self.display_ids.get(id(output)) == display_id:
-                        output.data = content["data"]
-                        output.metadata = content["metadata"]
-        elif kind == "error":
-            cell.outputs.append(new_output("error", **content))
-
-    def notebook(self) -> Any:
-        nb = new_notebook(cells=list(self.cells.values()))
-        nb.nbformat, nb.nbformat_minor = 4, 5
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-        return nb
-
-    def save(self, path: Path) -> Path:
-        nb = self.notebook()
-        nbformat.validate(nb)
-        nbformat.write(nb, os.fspath(path))
-        return path
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,8 @@ EXPECTED_DTYPES = {
     "web_search_requests": "int64",
     "web_fetch_requests": "int64",
     "cost_usd": "float64",
+    "service_tier": "string",
+    "batch_id": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
     "total_s": "float64",
@@ -46,6 +48,7 @@ EXPECTED_DTYPES = {
     "offline": "bool",
     "error": "string",
     "estimated": "bool",
+    "replayed": "bool",
 }
 
 
@@ -149,6 +152,21 @@ def test_unpriced_call_is_priced_by_the_ledger_or_nan():
     df = ledger.frame()
     assert df.loc[0, "cost_usd"] == pytest.approx(cost_usd("claude-opus-5", unpriced.usage))
     assert math.isnan(df.loc[1, "cost_usd"])
+
+
+def test_service_tier_column_and_batch_price():
+    ledger = Ledger()
+    batch = call(1_000_000, 0, service_tier="batch")
+    batch.cost_usd = math.nan  # priced by the ledger: at the batch discount
+    ledger.record(batch, chat="c", cell_id="x", execution_count=1)
+    ledger.record(call(service_tier="standard"), chat="c", cell_id="y", execution_count=2)
+    ledger.record(call(), chat="c", cell_id="z", execution_count=3)  # an old record: no tier
+    ledger.record(call(service_tier={"bad": 1}), chat="c", cell_id="w", execution_count=4)
+    df = ledger.frame()
+    assert_schema(df)
+    assert df["service_tier"].tolist()[:2] == ["batch", "standard"]
+    assert df["service_tier"].iloc[2:].isna().all()
+    assert df.loc[0, "cost_usd"] == pytest.approx(5 / 2)  # Opus 5: input $5 per million
 
 
 def sample_frame() -> pd.DataFrame:

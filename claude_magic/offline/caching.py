@@ -5,8 +5,9 @@ block with ``cache_control``; a top-level ``cache_control`` adds one on the last
 block (walking back over thinking blocks). On each request the longest unexpired cached
 prefix ending at a breakpoint, or at one of the 20 blocks before it, is read; every later
 breakpoint whose prefix reaches the model's minimum is written with its TTL ("5m" or "1h").
-Entries are refreshed on a hit. Not modelled: the rule that 1h breakpoints precede 5m ones,
-cache isolation per workspace and eviction before the TTL.
+Entries are refreshed on a hit; expired ones are dropped (swept whenever the table has doubled
+since the last sweep), so memory follows the live entries. Not modelled: the rule that 1h
+breakpoints precede 5m ones, cache isolation per workspace and eviction before the TTL.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .tokens import REQUEST_TOKENS, segments
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 MAX_BREAKPOINTS = 4
 LOOKBACK = 20  # blocks checked before each breakpoint for an earlier cache entry
+_MIN_SWEEP = 8  # table size that triggers the first sweep of expired entries
 
 
 @dataclass
@@ -95,11 +97,22 @@ class PromptCache:
         self._expires: dict[str, float] = {}
         self._ttls: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._sweep_at = _MIN_SWEEP
 
     def clear(self) -> None:
         with self._lock:
             self._expires.clear()
             self._ttls.clear()
+            self._sweep_at = _MIN_SWEEP
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired entries once the table has doubled since the last sweep (amortised O(1))."""
+        if len(self._expires) < self._sweep_at:
+            return
+        for key in [k for k, exp in self._expires.items() if exp <= now]:
+            del self._expires[key]
+            self._ttls.pop(key, None)
+        self._sweep_at = max(_MIN_SWEEP, 2 * len(self._expires))
 
     def __len__(self) -> int:
         return len(self._expires)
@@ -122,6 +135,7 @@ class PromptCache:
             keys.append(hasher.copy().hexdigest())
         now = self.clock()
         with self._lock:
+            self._sweep(now)
             # Longest unexpired cached prefix at a breakpoint or up to LOOKBACK blocks before it.
             hit_idx, hit_ttl = -1, "5m"
             for idx, ttl_name in bps:

@@ -40,19 +40,24 @@ class ApiError(Exception):
         message: str | None = None,
         error_type: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         self.status = status
         self.error_type = error_type or STATUS_TYPES.get(status, "api_error")
         self.message = message or DEFAULT_MESSAGES.get(self.error_type, self.error_type)
         self.headers = dict(headers or {})
+        self.details = details  # `error.details`, e.g. {"error_code": "..."} for coded errors
         super().__init__(f"{status} {self.error_type}: {self.message}")
 
+    def error_object(self) -> dict[str, Any]:
+        """The `error` object of the body (also what a batch's errored result carries)."""
+        error: dict[str, Any] = {"type": self.error_type, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return error
+
     def body(self, request_id: str) -> dict[str, Any]:
-        return {
-            "type": "error",
-            "error": {"type": self.error_type, "message": self.message},
-            "request_id": request_id,
-        }
+        return {"type": "error", "error": self.error_object(), "request_id": request_id}
 
 
 def invalid(message: str) -> ApiError:

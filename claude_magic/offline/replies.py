@@ -11,7 +11,9 @@ depend on the message id (a per-simulator counter). Rules, in order:
    text then one tool_use per named tool, input built from its input_schema (tool_use);
 4. otherwise a text reply summarising the prompt and its attachments (end_turn).
 
-A thinking block comes first when thinking is on (see thinking_mode()).
+A thinking block comes first when thinking is on (see thinking_mode()). With structured
+outputs (``output_config.format``) the text of the reply is one JSON value built from the
+schema (schemas.structured_value); a turn that calls tools has no text block then.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..formatting import plural
 from .catalog import ModelInfo
+from .schemas import format_of, structured_value, tool_input
 
 BANNER = "**[offline simulator]**"
 
@@ -54,6 +58,8 @@ class Reply:
     stop_reason: str = "end_turn"
     hidden_thinking: dict[int, str] = field(default_factory=dict)  # block index -> text
     usage_overrides: dict = field(default_factory=dict)
+    stop_details: dict | None = None  # e.g. {"type": "refusal", "category": ..., ...}
+    recorded: dict | None = None  # a whole recorded Message, replayed as is
 
 
 def stable_hash(*parts: Any) -> str:
@@ -127,89 +133,6 @@ def thinking_summary(prompt: str, plan: str) -> str:
         f"The user wrote: \u201c{gist}\u201d. This is the offline simulator, so I will "
         f"{plan}. I should keep the answer deterministic and mention that it is simulated."
     )
-
-
-# ---------------------------------------------------------------- tool input from schema
-
-
-class _Source:
-    """Values harvested from the prompt, handed out in order."""
-
-    def __init__(self, prompt: str, skip: set[str]) -> None:
-        self.prompt = prompt
-        self.numbers = [float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?", prompt)]
-        # Double or curly quotes; a single quote only when not inside a word ("What's").
-        self.quoted = re.findall(
-            r"[\"\u201c]([^\"\u201d]{1,200})[\"\u201d]|(?<!\w)'([^']{1,200})'(?!\w)", prompt
-        )
-        self.quoted = [a or b for a, b in self.quoted]
-        words = re.findall(r"[A-Za-z][\w-]*", prompt)
-        lower_skip = {s.lower() for s in skip}
-        self.words = [w for w in words if w.lower() not in lower_skip and len(w) > 3]
-        caps = [w for w in self.words if w[0].isupper()]
-        self.words = caps + [w for w in self.words if w not in caps]
-
-    def number(self, integer: bool) -> int | float:
-        if self.numbers:
-            n = self.numbers.pop(0)
-        else:
-            n = 1.0
-        return int(n) if integer or n.is_integer() else n
-
-    def string(self, name: str) -> str:
-        m = re.search(rf"\b{re.escape(name)}\s*[:=]?\s*[\"']?([\w.@/-]+)", self.prompt, re.I)
-        if m and m.group(1).lower() not in ("is", "of", "the", "a"):
-            return m.group(1)
-        if self.quoted:
-            return self.quoted.pop(0)
-        if self.words:
-            return self.words.pop(0)
-        return "example"
-
-
-def value_for(schema: dict, name: str, src: _Source, depth: int = 0) -> Any:
-    if not isinstance(schema, dict):
-        return None
-    if "const" in schema:
-        return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    for key in ("anyOf", "oneOf"):
-        if schema.get(key):
-            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
-            return value_for(options[0], name, src, depth)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if kind == "integer":
-        return src.number(True)
-    if kind == "number":
-        return src.number(False)
-    if kind == "boolean":
-        return True
-    if kind == "array":
-        if depth > 4:
-            return []
-        return [value_for(schema.get("items", {"type": "string"}), name, src, depth + 1)]
-    if kind == "object" or "properties" in schema:
-        if depth > 4:
-            return {}
-        return object_for(schema, src, depth + 1)
-    if kind == "null":
-        return None
-    return src.string(name)
-
-
-def object_for(schema: dict, src: _Source, depth: int = 0) -> dict:
-    props = schema.get("properties") or {}
-    required = schema.get("required")
-    names = required if required is not None else list(props)
-    return {n: value_for(props.get(n, {"type": "string"}), n, src, depth) for n in names}
-
-
-def tool_input(tool: dict, prompt: str) -> dict:
-    src = _Source(prompt, {tool.get("name", "")})
-    return object_for(tool.get("input_schema") or {}, src)
 
 
 # ---------------------------------------------------------------- safe arithmetic
@@ -351,6 +274,10 @@ class Generator:
                 plan, blocks, stop = f"call {names}", self._tool_calls(calls), "tool_use"
             else:
                 plan, blocks, stop = "answer with a summary of the request", [self._text()], None
+        fmt = format_of(self.body)
+        if fmt is not None:
+            plan += " as JSON matching the requested schema"
+            blocks = self._as_structured(blocks, stop, fmt.get("schema") or {})
         reply = Reply(content=[], stop_reason=stop or "end_turn")
         if mode is not None:
             summary = thinking_summary(self.prompt, plan)
@@ -368,6 +295,18 @@ class Generator:
 
     # ---- branches
 
+    def _as_structured(self, blocks: list[dict], stop: str | None, schema: dict) -> list[dict]:
+        """Structured outputs: the model's own text is the JSON answer, so the text blocks give
+        way to one JSON text block at the end (none in a turn that stops to call tools)."""
+        kept = [b for b in blocks if b.get("type") != "text"]
+        if stop == "tool_use":
+            return kept
+        source = self.prompt or "\n".join(
+            text_of(m.get("content")) for m in self.messages if m.get("role") == "user"
+        )
+        value = structured_value(schema, source)
+        return [*kept, {"type": "text", "text": json.dumps(value, ensure_ascii=False)}]
+
     def _text(self) -> dict:
         lines = [f"{BANNER} Simulated reply from `{self.model.id}` (no model was called)."]
         if self.prefill is not None:
@@ -378,12 +317,14 @@ class Generator:
         words = len(self.prompt.split())
         lines.append("What I received:")
         lines.append("")
-        lines.append(f"- your message: {words} words, {len(self.prompt)} characters")
-        lines.append(f"- conversation: {len(self.messages)} message(s)")
+        lines.append(
+            f"- your message: {plural(words, 'word')}, {plural(len(self.prompt), 'character')}"
+        )
+        lines.append(f"- conversation: {plural(len(self.messages), 'message')}")
         system = self.body.get("system")
         if system:
             sys_text = system if isinstance(system, str) else text_of(system)
-            lines.append(f"- system prompt: {len(sys_text)} characters")
+            lines.append(f"- system prompt: {plural(len(sys_text), 'character')}")
         for b in self.user_blocks:
             if b.get("type") == "image":
                 lines.append(f"- image: {describe_media(b)}")
@@ -433,7 +374,7 @@ class Generator:
                 for b in as_blocks(m.get("content")):
                     if b.get("type") == "tool_use":
                         names[b.get("id")] = b.get("name")
-        lines = [f"{BANNER} I received {len(results)} tool result(s):", ""]
+        lines = [f"{BANNER} I received {plural(len(results), 'tool result')}:", ""]
         for r in results:
             content = r.get("content", "")
             text = content if isinstance(content, str) else text_of(content)

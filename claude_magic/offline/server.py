@@ -1,18 +1,22 @@
 """A loopback HTTP server over the Simulator core (stdlib ThreadingHTTPServer).
 
 Streams use HTTP/1.1 chunked encoding; a dropped connection closes the socket without the
-terminating zero-length chunk, exactly like a real peer that goes away mid-stream.
+terminating zero-length chunk, exactly like a real peer that goes away mid-stream. A client
+that goes away (an aborted stream, a reset keep-alive connection) is logged as one line on
+stderr, not as a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .simulator import Simulator, StreamDropped
+
+_CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -26,12 +30,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
-        result = self.server.simulator.handle(self.command, self.path, dict(self.headers), body)
+        host = self.headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
+        result = self.server.simulator.handle(
+            self.command, self.path, dict(self.headers), body, origin=f"http://{host}"
+        )
         self.send_response(result.status)
         for key, value in result.headers.items():
             self.send_header(key, value)
-        if result.chunks is None:
-            payload = json.dumps(result.json).encode()
+        if not result.is_stream:
+            payload = result.body
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -39,7 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         try:
-            for chunk in result.chunks:
+            for chunk in result.chunks():
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
@@ -50,8 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        except (BrokenPipeError, ConnectionResetError):
+        except _CLIENT_GONE as exc:
             self.close_connection = True
+            self.server.client_gone(self.client_address, exc)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
@@ -64,6 +72,19 @@ class _Server(ThreadingHTTPServer):
         self.simulator = simulator
         self.verbose = verbose
         super().__init__(addr, _Handler)
+
+    def client_gone(self, client_address: Any, exc: BaseException) -> None:
+        host, port = client_address[:2]
+        sys.stderr.write(
+            f"offline simulator: {host}:{port} closed the connection ({type(exc).__name__})\n"
+        )
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, _CLIENT_GONE):
+            self.client_gone(client_address, exc)
+        else:
+            super().handle_error(request, client_address)
 
 
 class RunningServer:

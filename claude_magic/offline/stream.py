@@ -28,6 +28,7 @@ class Final:
     stop_reason: str | None
     stop_sequence: str | None
     output_tokens: int
+    stop_details: dict | None = None
 
 
 @dataclass
@@ -112,7 +113,10 @@ def finalize(reply: Reply, body: dict, message_id: str, secret: bytes = DEFAULT_
         out.append(block)
     if stop_reason == "tool_use" and not any(b.get("type") == "tool_use" for b in out):
         stop_reason = "end_turn"
-    return Final(out, stop_reason, stop_sequence, max(used, 1))
+    details = reply.stop_details if stop_reason == reply.stop_reason else None
+    # A refusal before any output is not billed (output_tokens 0); any other reply costs >= 1.
+    floor = 0 if stop_reason == "refusal" and not out else 1
+    return Final(out, stop_reason, stop_sequence, max(used, floor), details)
 
 
 def message_json(message_id: str, model: str, final: Final, usage: dict) -> dict[str, Any]:
@@ -124,6 +128,7 @@ def message_json(message_id: str, model: str, final: Final, usage: dict) -> dict
         "content": final.content,
         "stop_reason": final.stop_reason,
         "stop_sequence": final.stop_sequence,
+        "stop_details": final.stop_details,
         "usage": usage,
     }
 
@@ -134,20 +139,28 @@ def split_words(text: str, per: int) -> list[str]:
 
 
 def _block_shell(block: dict) -> dict:
+    """The block as content_block_start carries it: everything but what the deltas add."""
     kind = block.get("type")
     if kind == "text":
-        return {"type": "text", "text": ""}
+        shell = {k: v for k, v in block.items() if k != "citations"}
+        shell["text"] = ""
+        if block.get("citations") is not None:
+            shell["citations"] = []  # filled by citations_delta events
+        return shell
     if kind == "thinking":
-        return {"type": "thinking", "thinking": "", "signature": ""}
+        return dict(block, thinking="", signature="")
     if kind in ("tool_use", "server_tool_use"):
-        return {"type": kind, "id": block.get("id"), "name": block.get("name"), "input": {}}
-    return block  # result blocks arrive whole
+        return dict(block, input={})
+    return block  # result blocks and redacted_thinking arrive whole
 
 
 def _deltas(block: dict) -> list[tuple[dict, int]]:
     kind = block.get("type")
     if kind == "text":
-        return [
+        cites = [
+            ({"type": "citations_delta", "citation": c}, 0) for c in block.get("citations") or []
+        ]
+        return cites + [
             ({"type": "text_delta", "text": t}, text_tokens(t))
             for t in split_words(block["text"], WORDS_PER_DELTA)
         ]
@@ -166,12 +179,43 @@ def _deltas(block: dict) -> list[tuple[dict, int]]:
     return []
 
 
+def recorded_message(recorded: dict, message_id: str, model: str, usage: dict) -> dict:
+    """A recorded Message replayed as is: its content, stop fields, usage counters and any
+    other top-level field; `message_id`, `model` and the simulator's `usage` fill what the
+    record leaves out (no truncation, no signing: the record is what the API sent)."""
+    content = recorded.get("content") or []
+    stop = recorded.get("stop_reason") or (
+        "tool_use" if any(b.get("type") == "tool_use" for b in content) else "end_turn"
+    )
+    output = sum(output_block_tokens(b) for b in content if isinstance(b, dict))
+    message = {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "stop_sequence": None,
+        "stop_details": None,
+        **{k: v for k, v in recorded.items() if v is not None or k not in ("id", "model")},
+        "content": content,
+        "stop_reason": stop,
+    }
+    message["usage"] = {**usage, "output_tokens": output, **(recorded.get("usage") or {})}
+    return message
+
+
 def sse_events(message: dict) -> list[Event]:
     """The event sequence for a final message (whose usage is the cumulative final usage)."""
     usage = message["usage"]
     start_usage = {k: v for k, v in usage.items() if k != "server_tool_use"}
     start_usage["output_tokens"] = 1
-    start = dict(message, content=[], stop_reason=None, stop_sequence=None, usage=start_usage)
+    start = dict(
+        message,
+        content=[],
+        stop_reason=None,
+        stop_sequence=None,
+        stop_details=None,
+        usage=start_usage,
+    )
     events = [Event("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(message["content"]):
         events.append(
@@ -205,6 +249,8 @@ def sse_events(message: dict) -> list[Event]:
                 "delta": {
                     "stop_reason": message["stop_reason"],
                     "stop_sequence": message["stop_sequence"],
+                    "stop_details": message.get("stop_details"),
+                    **({"container": message["container"]} if message.get("container") else {}),
                 },
                 "usage": usage,
             },

@@ -8,6 +8,9 @@ Formula (all integers, ceil = round up):
 * ``tool_use`` in the history: 10 + tokens of its name and JSON input
 * ``tool_result``: 5 + tokens of its content (text, images)
 * each tool definition: 20 + tokens of its JSON definition; +300 once when any tool is offered
+* a structured-output format (``output_config.format``): 20 + tokens of its JSON schema, as the
+  first segment of the prompt, so changing the format invalidates the prompt cache (as the
+  docs say it does)
 * every request: +3
 
 The same function serves ``/v1/messages/count_tokens`` and ``usage`` on ``/v1/messages``, so
@@ -21,6 +24,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .schemas import format_of
+
 REQUEST_TOKENS = 3
 MESSAGE_TOKENS = 4
 SYSTEM_BLOCK_TOKENS = 2
@@ -30,6 +35,7 @@ TOOL_USE_TOKENS = 10
 TOOL_RESULT_TOKENS = 5
 TOOL_DEF_TOKENS = 20
 TOOLS_PREAMBLE_TOKENS = 300
+FORMAT_TOKENS = 20
 
 
 def text_tokens(text: str) -> int:
@@ -104,6 +110,10 @@ def _canon(value: Any) -> str:
 def segments(body: dict) -> list[Segment]:
     """Split a request into cache-prefix segments with their token counts."""
     out: list[Segment] = []
+    fmt = format_of(body)
+    if fmt is not None:
+        cost = FORMAT_TOKENS + json_tokens(fmt.get("schema", {}))
+        out.append(Segment("output_config.format", cost, None, False, _canon(fmt)))
     tools = body.get("tools") or []
     for i, tool in enumerate(tools):
         cost = TOOL_DEF_TOKENS + json_tokens(tool)

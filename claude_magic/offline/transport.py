@@ -5,13 +5,13 @@ client reads it. A dropped connection (Simulator.drop_after) raises
 ``httpx2.RemoteProtocolError`` from the body iterator, which is what httpx2 over a real socket
 raises when a chunked response ends without its terminating chunk ("peer closed connection
 without sending complete message body"). The SDK does not catch it: it propagates out of the
-stream iteration.
+stream iteration. The async client is paced with ``asyncio.sleep`` in the event loop, so
+cancelling the task that reads a stream raises ``asyncio.CancelledError`` as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
 
 import httpx2
@@ -19,45 +19,48 @@ import httpx2
 from .simulator import SimResponse, Simulator, StreamDropped
 
 
+def _dropped(exc: StreamDropped) -> httpx2.RemoteProtocolError:
+    return httpx2.RemoteProtocolError(
+        f"peer closed connection without sending complete message body ({exc})"
+    )
+
+
 class _SimStream(httpx2.SyncByteStream):
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
+    def __init__(self, result: SimResponse) -> None:
+        self._chunks = result.chunks()
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self._chunks
         except StreamDropped as exc:
-            raise httpx2.RemoteProtocolError(
-                f"peer closed connection without sending complete message body ({exc})"
-            ) from None
+            raise _dropped(exc) from None
 
     def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
+        self._chunks.close()
 
 
 class _AsyncSimStream(httpx2.AsyncByteStream):
-    """Async body: chunks are produced in a worker thread when pacing may sleep."""
+    """Async body: paced with ``asyncio.sleep``, so cancelling the reading task cancels the
+    wait and nothing runs outside the event loop (a worker thread stepping the generator
+    would still be inside it when the cancelled stream is closed)."""
 
-    def __init__(self, chunks: Iterator[bytes], simulator: Simulator) -> None:
-        self._sync = _SimStream(chunks)
-        self._simulator = simulator
+    def __init__(self, result: SimResponse) -> None:
+        assert result.timed is not None
+        self._timed = result.timed
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        it = iter(self._sync)
-        done = object()
-        while True:
-            if self._simulator.token_rate:
-                chunk = await asyncio.to_thread(next, it, done)
-            else:
-                chunk = next(it, done)
-            if chunk is done:
-                return
-            yield chunk  # type: ignore[misc]
+        try:
+            for delay, chunk in self._timed:
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                yield chunk
+        except StreamDropped as exc:
+            raise _dropped(exc) from None
 
     async def aclose(self) -> None:
-        self._sync.close()
+        close = getattr(self._timed, "close", None)
+        if close is not None:
+            close()
 
 
 class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
@@ -68,37 +71,32 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
-        result = self.simulator.handle(
-            request.method, request.url.raw_path.decode("ascii"), dict(request.headers), body
-        )
-        if result.chunks is not None:
+        result = self._handle(request, body)
+        if result.is_stream:
+            stream: httpx2.AsyncByteStream = _AsyncSimStream(result)
             return httpx2.Response(
-                result.status,
-                headers=result.headers,
-                stream=_AsyncSimStream(result.chunks, self.simulator),
-                request=request,
+                result.status, headers=result.headers, stream=stream, request=request
             )
         return httpx2.Response(
-            result.status,
-            headers=result.headers,
-            content=json.dumps(result.json).encode(),
-            request=request,
+            result.status, headers=result.headers, content=result.body, request=request
         )
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = request.read()
-        target = request.url.raw_path.decode("ascii")
-        result: SimResponse = self.simulator.handle(
-            request.method, target, dict(request.headers), body
-        )
-        if result.chunks is not None:
+        result = self._handle(request, request.read())
+        if result.is_stream:
             return httpx2.Response(
-                result.status,
-                headers=result.headers,
-                stream=_SimStream(result.chunks),
-                request=request,
+                result.status, headers=result.headers, stream=_SimStream(result), request=request
             )
-        content = json.dumps(result.json).encode()
         return httpx2.Response(
-            result.status, headers=result.headers, content=content, request=request
+            result.status, headers=result.headers, content=result.body, request=request
+        )
+
+    def _handle(self, request: httpx2.Request, body: bytes) -> SimResponse:
+        url = request.url
+        return self.simulator.handle(
+            request.method,
+            url.raw_path.decode("ascii"),
+            dict(request.headers),
+            body,
+            origin=f"{url.scheme}://{url.netloc.decode('ascii')}",
         )

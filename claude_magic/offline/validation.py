@@ -4,7 +4,10 @@ Checked: authentication header present (any key is accepted), anthropic-version,
 unknown top-level fields, model, max_tokens, messages (roles, content block types, empty text,
 system-message placement), temperature/top_p/top_k per API version, prefill support,
 thinking config per model, edited thinking blocks in the latest assistant message,
-tool_result ids, tool definitions (name + input_schema), tool_choice support, prompt length.
+tool_use blocks answered by tool_result blocks that open the next message, tool_result ids,
+tool definitions (name + input_schema), tool_choice support, prompt length.
+Structured outputs (output_config.format): the format's shape, the schema features the docs
+list as supported (schemas.py), no citations and no prefill with it.
 Not checked: most field types below the top level, JSON-schema validity of input_schema,
 image/PDF contents and sizes, citations rules, per-block cache_control placement rules.
 """
@@ -16,7 +19,8 @@ from typing import Any
 
 from .catalog import ModelInfo, get_model
 from .errors import ApiError, invalid
-from .signing import DEFAULT_SECRET, verify
+from .schemas import check_output_schema, output_format
+from .signing import Signer
 
 VERSIONS = {"2023-01-01", "2023-06-01", "2026-10-21"}
 NEW_VERSION = "2026-10-21"
@@ -75,6 +79,11 @@ ASSISTANT_BLOCKS = {
 PREFILL_MESSAGE = (
     "This model does not support assistant message prefill. The conversation "
     "must end with a user message."
+)
+THREADS_BETA_PREFIX = "message-threads-"
+THREADS_UNSUPPORTED = (
+    "The offline simulator does not support message threads: send the full conversation "
+    "without `thread`."
 )
 THINKING_EDITED = (
     "`thinking` or `redacted_thinking` blocks in the latest assistant message "
@@ -173,6 +182,8 @@ def _check_messages(body: dict, model: ModelInfo) -> list[dict]:
             raise invalid(f"{where}.role: Input should be 'user', 'assistant' or 'system'")
         if "content" not in msg:
             raise invalid(f"{where}.content: Field required")
+        if role == "system":
+            _check_system_message(messages, i, model)
         content = msg["content"]
         final_assistant = role == "assistant" and i == len(messages) - 1
         if isinstance(content, str):
@@ -208,15 +219,37 @@ def _check_messages(body: dict, model: ModelInfo) -> list[dict]:
                     raise invalid(f"{bwhere}: text content blocks must be non-empty")
             if kind in ("image", "document") and not isinstance(blk.get("source"), dict):
                 raise invalid(f"{bwhere}.source: Field required")
-        if role == "system":
-            if not model.system_messages_midway:
-                raise invalid(
-                    f"{where}.role: system messages are not supported for "
-                    f"{model.id}; use the top-level `system` parameter"
-                )
-            if i == 0:
-                raise invalid(f"{where}.role: a system message cannot be the first message")
     return messages
+
+
+def _check_system_message(messages: list, i: int, model: ModelInfo) -> None:
+    """A mid-conversation `role: "system"` message: on the models that take it, never first,
+    right after a user turn (or a paused server-tool turn), then last or before an assistant
+    turn. Consecutive system messages count as one section."""
+    where = f"messages.{i}.role"
+    if not model.system_messages_midway:
+        raise invalid(
+            f"{where}: system messages are not supported for {model.id}; use the "
+            "top-level `system` parameter"
+        )
+    if i == 0:
+        raise invalid(f"{where}: a system message cannot be the first message")
+    roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
+    before = next((j for j in range(i - 1, -1, -1) if roles[j] != "system"), None)
+    if before is None or not (
+        roles[before] == "user"
+        or (roles[before] == "assistant" and _is_paused_turn(messages[before]))
+    ):
+        raise invalid(
+            f"{where}: a system message must follow a user message (or an assistant "
+            "message that ends in a server tool result)"
+        )
+    after = next((j for j in range(i + 1, len(roles)) if roles[j] != "system"), None)
+    if after is not None and roles[after] != "assistant":
+        raise invalid(
+            f"{where}: a system message must be the last message or be followed by an "
+            "assistant message"
+        )
 
 
 def _check_thinking(body: dict, model: ModelInfo, count_only: bool) -> None:
@@ -266,16 +299,18 @@ def _check_thinking(body: dict, model: ModelInfo, count_only: bool) -> None:
             )
 
 
-def _check_history(messages: list[dict], secret: bytes) -> None:
+def _check_history(messages: list[dict], signer: Signer) -> None:
     last_assistant = max(
         (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=None
     )
     if last_assistant is not None:
         for j, blk in enumerate(_blocks(messages[last_assistant].get("content"))):
             if blk.get("type") == "thinking":
-                if not verify(str(blk.get("thinking", "")), str(blk.get("signature", "")), secret):
+                if not signer.accepts(blk):
                     raise invalid(f"messages.{last_assistant}.content.{j}: {THINKING_EDITED}")
     for i, msg in enumerate(messages):
+        if i > 0:
+            _check_answered(messages[i - 1], msg, i)
         results = [
             (j, b)
             for j, b in enumerate(_blocks(msg.get("content")))
@@ -295,6 +330,29 @@ def _check_history(messages: list[dict], secret: bytes) -> None:
                     "`tool_result` block must have a corresponding `tool_use` block "
                     "in the previous message."
                 )
+
+
+def _check_answered(prev: dict, msg: dict, i: int) -> None:
+    """Every client tool_use of an assistant turn is answered by a tool_result that opens the
+    next message (tool_result blocks first, before any other block)."""
+    if prev.get("role") != "assistant":
+        return
+    ids = [b.get("id") for b in _blocks(prev.get("content")) if b.get("type") == "tool_use"]
+    if not ids:
+        return
+    answered = set()
+    if msg.get("role") == "user":
+        for b in _blocks(msg.get("content")):
+            if b.get("type") != "tool_result":
+                break
+            answered.add(b.get("tool_use_id"))
+    missing = [str(t) for t in ids if t not in answered]
+    if missing:
+        raise invalid(
+            f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately "
+            f"after: {', '.join(missing)}. Each `tool_use` block must have a corresponding "
+            "`tool_result` block in the next message."
+        )
 
 
 def _check_tools(body: dict, model: ModelInfo) -> None:
@@ -328,11 +386,24 @@ def _check_tools(body: dict, model: ModelInfo) -> None:
 
 
 def validate_request(
-    body: dict, headers: dict[str, str], *, count_only: bool = False, secret: bytes = DEFAULT_SECRET
+    body: dict,
+    headers: dict[str, str],
+    *,
+    count_only: bool = False,
+    signer: Signer | None = None,
 ) -> ModelInfo:
     """Validate a /v1/messages (or count_tokens) body. Returns the model or raises ApiError."""
     version = check_version(headers)
     allowed = COUNT_FIELDS if count_only else MESSAGE_FIELDS
+    betas = [b.strip() for b in headers.get("anthropic-beta", "").split(",")]
+    if "thread" in body and any(b.startswith(THREADS_BETA_PREFIX) for b in betas):
+        # The SDK's tool runner falls back to the classic loop on exactly this error code.
+        raise ApiError(
+            400,
+            THREADS_UNSUPPORTED,
+            "invalid_request_error",
+            details={"error_code": "thread_unsupported_request"},
+        )
     for key in body:
         if key not in allowed:
             raise invalid(f"{key}: Extra inputs are not permitted")
@@ -365,5 +436,25 @@ def validate_request(
         raise invalid(PREFILL_MESSAGE)
     _check_thinking(body, model, count_only)
     _check_tools(body, model)
-    _check_history(messages, secret)
+    _check_output_format(body, messages, count_only)
+    _check_history(messages, signer or Signer())
     return model
+
+
+def _check_output_format(body: dict, messages: list[dict], count_only: bool) -> None:
+    """Structured outputs: the format's shape always; the schema's features, citations and
+    prefill only where the grammar is compiled (count_tokens counts "without compilation")."""
+    fmt = output_format(body)
+    if fmt is None or count_only:
+        return
+    check_output_schema(fmt["schema"])
+    for msg in messages:
+        for blk in _blocks(msg.get("content")):
+            cites = blk.get("citations") if blk.get("type") == "document" else None
+            if isinstance(cites, dict) and cites.get("enabled"):
+                raise invalid("citations are not supported with output_config.format")
+    if messages[-1].get("role") == "assistant" and not _is_paused_turn(messages[-1]):
+        raise invalid(
+            "output_config.format: structured outputs cannot be combined with an assistant "
+            "message prefill; end the conversation with a user message"
+        )

@@ -224,6 +224,7 @@ class LiveView:
                 running_cost=running_cost,
                 notes=render.final_notes(self._info),
                 rendered=self._rendered_texts(),
+                budget=render.budget_left(self._info, turn.calls),
             )
         )
 

@@ -515,7 +515,19 @@ def _usd(value: float) -> str:
     return "cost n/a" if math.isnan(value) else f"${value:.4f}"
 
 
-def footer_parts(calls: list[CallRecord], running_cost: float | None) -> list[str]:
+def budget_left(info: ExchangeInfo, calls: list[CallRecord]) -> float | None:
+    """The budget left after `calls`: what was left before, less what the API billed."""
+    if info.budget_left_usd is None:
+        return None
+    from ..budget import billed_usd
+
+    rows = [{"cost_usd": c.cost_usd, "offline": c.offline, "replayed": c.replayed} for c in calls]
+    return max(info.budget_left_usd - billed_usd(rows), 0.0)
+
+
+def footer_parts(
+    calls: list[CallRecord], running_cost: float | None, budget: float | None = None
+) -> list[str]:
     """The footer's fields, in order: totals over `calls` when there are several."""
     if not calls:
         return []
@@ -540,6 +552,8 @@ def footer_parts(calls: list[CallRecord], running_cost: float | None) -> list[st
     parts.append(str(calls[-1].stop_reason or "no stop reason"))
     if running_cost is not None:
         parts.append(f"chat total {_usd(running_cost)}")
+    if budget is not None:
+        parts.append(f"budget left {_usd(budget)}")
     return parts
 
 
@@ -562,35 +576,57 @@ def stop_flags(calls: list[CallRecord]) -> list[str]:
 
 
 OFFLINE_BADGE = "offline simulator"
+REPLAYED_BADGE = "replayed from a recording"
 
 
-def footer_text(calls: list[CallRecord], *, offline: bool, running_cost: float | None) -> str:
+def badge(calls: list[CallRecord], offline: bool) -> str | None:
+    """Where the reply came from, when it was not the API: a recording, or the simulator."""
+    if calls and all(c.replayed for c in calls):
+        return REPLAYED_BADGE
+    return OFFLINE_BADGE if offline else None
+
+
+def footer_text(
+    calls: list[CallRecord],
+    *,
+    offline: bool,
+    running_cost: float | None,
+    budget: float | None = None,
+) -> str:
     """One line (plus a line per flag) summarizing usage, cost and timing."""
-    parts = footer_parts(calls, running_cost)
-    if offline:
-        parts.insert(0, f"[{OFFLINE_BADGE}]")
+    parts = footer_parts(calls, running_cost, budget)
+    label = badge(calls, offline)
+    if label:
+        parts.insert(0, f"[{label}]")
     lines = [" · ".join(parts)] if parts else []
     lines += [f"⚠ {flag}" for flag in stop_flags(calls)]
     return "\n".join(lines)
 
 
-def badge_html() -> str:
+def badge_html(label: str = OFFLINE_BADGE) -> str:
     return (
         '<span class="cm-badge" style="border:1px solid;border-radius:3px;padding:0 4px;'
-        f'margin-right:6px">{OFFLINE_BADGE}</span>'
+        f'margin-right:6px">{html.escape(label)}</span>'
     )
 
 
-def footer_html(calls: list[CallRecord], *, offline: bool, running_cost: float | None) -> str:
+def footer_html(
+    calls: list[CallRecord],
+    *,
+    offline: bool,
+    running_cost: float | None,
+    budget: float | None = None,
+) -> str:
     """The footer as a small grey line, flags in red below it."""
     # `$` as an entity and `mathjax_ignore`: JupyterLab would typeset "$0.01 … $0.02" as math.
-    line = html.escape(" · ".join(footer_parts(calls, running_cost))).replace("$", "&#36;")
+    line = html.escape(" · ".join(footer_parts(calls, running_cost, budget))).replace("$", "&#36;")
     flags = "".join(
         f'<div class="cm-flag" style="color:{_ERROR};font-weight:bold">⚠ {html.escape(flag)}</div>'
         for flag in stop_flags(calls)
     )
-    badge = badge_html() if offline else ""
+    label = badge(calls, offline)
+    badge_ = badge_html(label) if label else ""
     return (
         f'<div class="cm-footer {NO_MATH}" style="font-size:85%;color:{_MUTED};margin-top:4px">'
-        f"{badge}{line}{flags}</div>"
+        f"{badge_}{line}{flags}</div>"
     )

@@ -23,6 +23,7 @@ def static_bundle(
     running_cost: float | None,
     notes: Sequence[str] = (),
     rendered: Mapping[str, str] | None = None,
+    budget: float | None = None,
 ) -> dict[str, Any]:
     """The committed turn as text/html and text/plain, plus the turn record itself.
 
@@ -36,6 +37,7 @@ def static_bundle(
         notes=notes,
         error=None,
         rendered=rendered or {},
+        budget=budget,
     )
     bundle[TURN_MIME] = turn.to_record()
     return bundle
@@ -54,9 +56,10 @@ def _bundle(
     notes: Sequence[str],
     error: str | None,
     rendered: Mapping[str, str],
+    budget: float | None = None,
 ) -> dict[str, str]:
     blocks = list(render.reply_blocks(turn.replies))
-    footer = dict(calls=turn.calls, offline=offline, running_cost=running_cost)
+    footer = dict(calls=turn.calls, offline=offline, running_cost=running_cost, budget=budget)
     plain = [*notes, *(render.block_text(b, name) for b, name in blocks)]
     cards = [render.note_html(note) for note in notes]
     for block, name in blocks:

@@ -35,6 +35,7 @@ class TextView:
         self._out = out
         self._clock = clock
         self._offline = False
+        self._info = ExchangeInfo(chat="", model="", offline=False)
         self._kinds: dict[BlockKey, str] = {}
         self._in_thinking = False
         self._at_line_start = True
@@ -72,6 +73,7 @@ class TextView:
         self._write(("" if self._at_line_start else "\n") + text + "\n")
 
     def begin(self, info: ExchangeInfo) -> None:
+        self._info = info
         self._offline = info.offline
         for note in render.begin_notes(info):
             self._line(note)
@@ -121,7 +123,13 @@ class TextView:
     def finish(self, turn: Turn, running_cost: float) -> None:
         if not self._streamed:  # a non-streaming request (--no-stream): show it all now
             self._print_replies(turn)
-        self._line(render.footer_text(turn.calls, offline=self._offline, running_cost=running_cost))
+        footer = render.footer_text(
+            turn.calls,
+            offline=self._offline,
+            running_cost=running_cost,
+            budget=render.budget_left(self._info, turn.calls),
+        )
+        self._line(footer)
         self._flush()
 
     def fail(self, message: str, shown: Turn) -> None:

@@ -1,0 +1,150 @@
+"""Checked exercises for the tutorial notebooks, graded offline.
+
+A notebook's exercise ends with `course.check_<name>(answer)`. The check runs the learner's
+code against an offline simulator of its own (scripted replies and faults, so the grading
+is deterministic and never touches the learner's chats), looks at what the code sent (the
+requests the simulator recorded), what it returned, the usage or the stop reason, and shows
+✓ or ✗ with what is wrong in plain words. A wrong answer never raises, so "Run all" goes
+on to the hidden solution below it; only misuse (no answer given) raises.
+
+Exercises that call the API take the `client` as a parameter (`def ask(client, ...)`), so
+the check can hand them its sandboxed client while the notebook passes its own.
+
+Every exercise is registered with a right solution and wrong ones
+(`@exercise("name", right=..., wrong=[...])`), and the test suite grades both: a check that
+cannot fail, or fails the right answer, is caught there. The exercises live in the modules
+of `_MODULES`, one per part of the course.
+
+No IPython or widget import.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Exercise", "Grader", "Result", "exercise", "exercises", "sandbox"]
+
+_MODULES: tuple[str, ...] = ("basics", "replies", "tools_and_costs", "scale")
+"""The course's exercise modules (claude_magic/course/<name>.py), imported on first use."""
+_REGISTRY: dict[str, Exercise] = {}
+
+
+@dataclass
+class Result:
+    """The outcome of one check: passed, or the problems found (plain words)."""
+
+    exercise: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        if self.passed:
+            return f"✓ {self.exercise}: passed"
+        lines = [f"✗ {self.exercise}: not yet"] + [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        if self.passed:
+            body = f"<b>✓ {html.escape(self.exercise)}</b>: passed"
+            colour = "var(--jp-success-color1, #2e7d32)"
+        else:
+            items = "".join(f"<li>{html.escape(p)}</li>" for p in self.problems)
+            body = f"<b>✗ {html.escape(self.exercise)}</b>: not yet<ul>{items}</ul>"
+            colour = "var(--jp-warn-color1, #e65100)"
+        return (
+            f'<div class="cm-check tex2jax_ignore mathjax_ignore" style="border-left:4px solid '
+            f'{colour};padding:4px 10px;margin:4px 0">{body}</div>'
+        )
+
+
+class Grader:
+    """Collects problems while a check runs the learner's code."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def expect(self, ok: Any, problem: str) -> bool:
+        """Note `problem` unless `ok`; returns whether it held."""
+        if not ok:
+            self.problems.append(problem)
+        return bool(ok)
+
+    def run(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call the learner's code; an exception becomes a problem (and None is returned)."""
+        try:
+            return fn(*args, **kwargs)
+        except NotImplementedError:
+            self.problems.append(f"{what} is not written yet (it raises NotImplementedError).")
+        except Exception as exc:  # the learner's code: any error is feedback, not a crash
+            self.problems.append(f"{what} raised {type(exc).__name__}: {exc}")
+        return None
+
+
+def sandbox(**kwargs: Any) -> Any:
+    """A fresh offline simulator (instant, its own log and script) for grading."""
+    from ..offline import Simulator
+
+    return Simulator(**kwargs)
+
+
+@dataclass
+class Exercise:
+    """One exercise: its grader, and the solutions the test suite checks it with."""
+
+    name: str
+    grade: Callable[[Any, Grader], None]
+    right: Any
+    """A correct answer: the check must pass it."""
+    wrong: Sequence[Any]
+    """Typical mistakes: the check must fail each of them."""
+    summary: str = ""
+
+    def __call__(self, answer: Any = None) -> Result:
+        if answer is None:
+            raise TypeError(
+                f"check_{self.name}(...) needs your answer: pass the function (or value) "
+                "the exercise asks for."
+            )
+        grader = Grader()
+        self.grade(answer, grader)
+        return Result(self.name, grader.problems)
+
+
+def exercise(
+    name: str, *, right: Any, wrong: Sequence[Any]
+) -> Callable[[Callable[[Any, Grader], None]], Exercise]:
+    """Register the decorated grader as `course.check_<name>`."""
+
+    def register(grade: Callable[[Any, Grader], None]) -> Exercise:
+        if name in _REGISTRY:
+            raise ValueError(f"exercise {name!r} is registered twice")
+        doc = (grade.__doc__ or "").strip().split("\n", 1)[0]
+        _REGISTRY[name] = Exercise(name, grade, right, tuple(wrong), doc)
+        return _REGISTRY[name]
+
+    return register
+
+
+def exercises() -> dict[str, Exercise]:
+    """Every exercise of the course, by name."""
+    for module in _MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+    return dict(_REGISTRY)
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("check_"):
+        found = exercises().get(name[len("check_") :])
+        if found is not None:
+            return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,114 @@
+"""The kernel budget: a call that would pass it is refused before anything is sent."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from claude_magic.budget import Budget, BudgetExceeded, billed_usd, budget_from_env
+from claude_magic.chat import Chat
+from claude_magic.exchange import Exchange
+from claude_magic.offline import Simulator
+from claude_magic.protocol import NullView
+from claude_magic.request import RequestOptions, user_message
+from claude_magic.usage import Ledger
+
+
+def billed_row(cost: float, **flags: bool) -> dict:
+    return {"cost_usd": cost, "offline": False, "replayed": False, **flags}
+
+
+def test_only_real_api_calls_count_as_billed() -> None:
+    rows = [
+        billed_row(0.25),
+        billed_row(1.0, offline=True),  # the simulator: free
+        billed_row(2.0, replayed=True),  # a recording: free
+        billed_row(math.nan),  # an unknown price cannot be capped
+        billed_row(0.05),
+    ]
+    assert billed_usd(rows) == pytest.approx(0.30)
+
+
+def test_the_env_variable_is_read_and_checked() -> None:
+    assert budget_from_env({}) is None
+    assert budget_from_env({"CLAUDE_MAGIC_BUDGET_USD": " 2.5 "}) == 2.5
+    for bad in ("two", "-1", "nan"):
+        with pytest.raises(ValueError, match="CLAUDE_MAGIC_BUDGET_USD"):
+            budget_from_env({"CLAUDE_MAGIC_BUDGET_USD": bad})
+
+
+def test_a_call_past_the_budget_sends_nothing_and_changes_nothing() -> None:
+    sim, chat, ledger = Simulator(), Chat("x"), Ledger()
+    ledger.rows.append(billed_row(0.99))
+    budget = Budget(1.00, lambda: ledger.rows)
+    prompt = "word " * 40_000  # ~50K tokens: $0.10 of Sonnet 5.5 input at $2/M
+    exchange = Exchange(
+        client=sim.client(),
+        chat=chat,
+        user=user_message(prompt),
+        options=RequestOptions(model="claude-sonnet-5-5", max_tokens=100),
+        view=NullView(),
+        offline=False,
+        on_call=lambda call, turn: ledger.record(call, chat="x", cell_id=None, execution_count=1),
+        budget=budget,
+    )
+    with pytest.raises(BudgetExceeded) as caught:
+        exchange.run()
+    message = str(caught.value)
+    assert "spent $0.9900 of its $1.00 budget" in message
+    assert "Nothing was sent" in message and "%config ClaudeMagics.budget_usd = " in message
+    assert sim.requests == [] or all(r.path != "/v1/messages" for r in sim.requests)
+    assert chat.messages == [] and len(ledger) == 1
+
+
+def test_a_call_within_the_budget_goes_through_and_is_counted() -> None:
+    sim, chat, ledger = Simulator(), Chat("x"), Ledger()
+    budget = Budget(1.00, lambda: ledger.rows)
+    Exchange(
+        client=sim.client(),
+        chat=chat,
+        user=user_message("hello"),
+        options=RequestOptions(model="claude-sonnet-5-5", max_tokens=100),
+        view=NullView(),
+        offline=False,
+        on_call=lambda call, turn: ledger.record(call, chat="x", cell_id=None, execution_count=1),
+        budget=budget,
+    ).run()
+    assert len(chat) == 1 and 0 < budget.spent_usd < 0.01
+    assert budget.left_usd == pytest.approx(1.0 - budget.spent_usd)
+
+
+def test_a_classroom_budget_in_a_kernel_refuses_before_sending(tmp_path):
+    """Against an API that is not the simulator: nothing reaches it once the cap is hit."""
+    from tests.fake_api import FakeApi
+    from tests.kernel import Kernel
+
+    with FakeApi() as api:
+        env = {
+            "ANTHROPIC_API_KEY": "sk-class-not-real",
+            "ANTHROPIC_BASE_URL": api.url,
+            "CLAUDE_MAGIC_BUDGET_USD": "5",
+        }
+        kernel = Kernel(env=env, cwd=str(tmp_path))
+        try:
+            assert kernel.run("%load_ext claude_magic\nimport claude_magic").error is None
+            first = kernel.run("%%claude\nHello.", cell_id="a")
+            assert first.error is None, first.error_text
+            assert "budget left $4.99" in json.dumps(first.displays())
+            kernel.run("%config ClaudeMagics.budget_usd = 0.0000001")  # explicit beats the hub
+            before = kernel.value("claude_magic.get_chat().messages")
+            rows = kernel.value("len(claude_magic.usage_frame())")
+            sent = len(api.requests)
+            refused = kernel.run("%%claude\nAnd again.", cell_id="b")
+            assert refused.error is not None and refused.error["ename"] == "BudgetExceeded"
+            assert "Nothing was sent" in refused.error_text
+            assert "%config ClaudeMagics.budget_usd = " in refused.error_text
+            assert len(api.requests) == sent
+            assert kernel.value("claude_magic.get_chat().messages") == before
+            assert kernel.value("len(claude_magic.usage_frame())") == rows
+            offline = kernel.run("%%claude --offline\nFree practice.", cell_id="c")
+            assert offline.error is None, offline.error_text  # the simulator costs nothing
+        finally:
+            kernel.close()

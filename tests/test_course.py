@@ -1,0 +1,46 @@
+"""Every exercise check passes its right solution and fails each typical mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from claude_magic import course
+
+EXERCISES = course.exercises()
+
+
+def test_the_course_has_exercises():
+    assert EXERCISES, "no exercise is registered"
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_right_answer_passes(name: str):
+    result = EXERCISES[name](EXERCISES[name].right)
+    assert result.passed, repr(result)
+    assert repr(result) == f"✓ {name}: passed"
+
+
+@pytest.mark.parametrize(
+    ("name", "n"),
+    [(name, n) for name in sorted(EXERCISES) for n in range(len(EXERCISES[name].wrong))],
+)
+def test_each_typical_mistake_fails_with_a_reason(name: str, n: int):
+    result = EXERCISES[name](EXERCISES[name].wrong[n])
+    assert not result.passed, f"check_{name} passed a wrong answer (wrong[{n}])"
+    assert result.problems and all(p.strip() for p in result.problems)
+    assert "<script" not in result._repr_html_()
+
+
+def test_every_exercise_has_a_wrong_answer_and_a_summary():
+    for name, ex in EXERCISES.items():
+        assert ex.wrong, f"{name} has no wrong answer to test its check with"
+        assert ex.summary, f"{name}'s grader has no docstring saying what it checks"
+
+
+def test_checks_are_reachable_as_attributes_and_need_an_answer():
+    name = sorted(EXERCISES)[0]
+    check = getattr(course, f"check_{name}")
+    with pytest.raises(TypeError, match="needs your answer"):
+        check()
+    with pytest.raises(AttributeError):
+        course.check_no_such_exercise  # noqa: B018
