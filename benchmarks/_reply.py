@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.views_helpers import RICH_REPLY as RICH  # noqa: E402, F401 - one home for it
+
 WORDS = (
     "the kernel streams tokens into widgets while pandas reads a frame and matplotlib "
     "draws axes for the notebook user who asked about broadcasting rules in NumPy"

@@ -11,9 +11,10 @@ paragraphs) from the offline simulator at its instant rate, through the real SDK
 simulator's in-process transport, so (a) includes SSE parsing and the SDK's accumulation
 and every other row adds only what claude_magic does. Widget comms go to a no-op comm
 (`comm.create_comm` patched: state is computed but not serialized or sent) and
-`IPython.display.display` returns a no-op handle. Each variant runs REPS times after one
-warm-up run, timed with `time.process_time`; the median is reported. If (b)/(a) misses the
-goal, (b) is profiled with cProfile (top 15 by cumulative time).
+`IPython.display.display` returns a no-op handle. After one warm-up run each, the variants
+run in turn, REPS rounds (so a machine whose load changes affects them alike), timed with
+`time.process_time`; the median per variant is reported. If (b)/(a) misses the goal, (b)
+is profiled with cProfile (top 15 by cumulative time).
 
 Goal (issue): live view CPU per token <= 1.3x the bare SDK loop.
 Prints figures and a verdict; no assertions. Runs in ~20 s.
@@ -32,7 +33,7 @@ from typing import Any
 from _reply import reply_text  # noqa: E402 - benchmarks/ is the script directory
 
 GOAL = 1.3
-REPS = 7
+REPS = 9
 TARGET_DELTAS = 4000
 MODEL = "claude-sonnet-5-5"
 
@@ -94,15 +95,17 @@ def exchange(sim: Any, text: str, make_view: Callable[[], Any]) -> Callable[[], 
     return run
 
 
-def cpu(run: Callable[[], None]) -> float:
-    """Median CPU seconds of one run, after a warm-up."""
-    run()
-    times = []
-    for _ in range(REPS):
-        start = time.process_time()
+def cpu(variants: dict[str, Callable[[], None]]) -> dict[str, float]:
+    """Median CPU seconds of one run of each variant, after a warm-up, rounds interleaved."""
+    for run in variants.values():
         run()
-        times.append(time.process_time() - start)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(REPS):
+        for name, run in variants.items():
+            start = time.process_time()
+            run()
+            times[name].append(time.process_time() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -130,7 +133,7 @@ def main() -> None:
         "(c) Exchange + TextView(StringIO)": exchange(sim, text, lambda: TextView(io.StringIO())),
         "(d) Exchange + NullView": exchange(sim, text, NullView),
     }
-    results = {name: cpu(run) for name, run in variants.items()}
+    results = cpu(variants)
     base = results["(a) bare SDK text_stream"]
     header = f"{'variant':<36}{'CPU s/run':>11}{'µs/token':>10}{'µs/delta':>10}{'vs (a)':>8}"
     print(header)

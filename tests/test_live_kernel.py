@@ -1,9 +1,10 @@
-"""What a frontend receives from `%%claude` in the default live widget view, on a real kernel.
+"""What a frontend receives from `%%claude` in the default live view, on a real kernel.
 
 The kernel is driven like JupyterLab (execute_request with `cellId`), so the iopub messages
 collected per cell are exactly what JupyterLab's widget manager and output area would get:
-widget comms while the reply streams, then one `update_display_data` swapping the widgets
-for the static bundle, then `comm_close` for every widget.
+one anywidget's comm (and its layout's), numbered messages while the reply streams, then
+one `update_display_data` swapping the widget for the static bundle, then `comm_close`.
+`LiveClient` (tests/views_helpers.py) decodes the messages as the browser does.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import pytest
 
 from claude_magic.turn import TURN_MIME
 from tests.kernel import CellResult, Kernel
+from tests.views_helpers import LiveClient, live_client
 
-pytest.importorskip("ipywidgets")
+pytest.importorskip("anywidget")
 
 SETUP = "%load_ext claude_magic\nimport claude_magic, json, os"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-STATIC_MIMES = {"text/plain", "text/markdown", "text/html", TURN_MIME}
+STATIC_MIMES = {"text/plain", "text/html", TURN_MIME}
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))"
 
 # ~1,000 characters in several paragraphs: ~250 output tokens, about 1 s at 250 tok/s.
@@ -40,7 +42,7 @@ def kernel(tmp_path_factory):
     k = Kernel(cwd=str(tmp_path_factory.mktemp("live")))
     result = k.run(SETUP)
     assert result.error is None, result.error_text
-    warm = k.run("%%claude\nwarm up")  # imports the SDK and ipywidgets once (~2 s)
+    warm = k.run("%%claude\nwarm up")  # imports the SDK and anywidget once (~2 s)
     assert warm.error is None, warm.error_text
     yield k
     k.close()
@@ -94,49 +96,24 @@ def final_bundle(cell: CellResult) -> dict[str, Any]:
     return updates[-1]
 
 
-def comm_strings(cell: CellResult) -> list[str]:
-    """Every string in every widget state the cell sent (comm_open and comm_msg)."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    for m in cell.of_type("comm_open", "comm_msg"):
-        walk((m["content"].get("data") or {}).get("state") or {})
-    return found
-
-
-def value_updates(cell: CellResult) -> list[str]:
-    """`value` trait updates sent while the cell ran (HTML widget redraws)."""
+def live_messages(cell: CellResult) -> list[list[Any]]:
+    """The live view's messages of the cell (custom comm messages), in order."""
     return [
-        m["content"]["data"]["state"]["value"]
+        m["content"]["data"]["content"]
         for m in cell.of_type("comm_msg")
-        if "value" in (m["content"]["data"].get("state") or {})
+        if m["content"]["data"].get("method") == "custom"
     ]
+
+
+def live_page(cell: CellResult) -> LiveClient:
+    """The live view as the browser built it from the cell's messages."""
+    return live_client(live_messages(cell))
 
 
 def assert_inert(fragment: str) -> None:
     assert "<script" not in fragment.lower(), fragment
     assert not re.search(r"<[^>]*\sonerror\s*=", fragment, re.I), fragment
     assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", fragment, re.I), fragment
-
-
-def assert_markdown_inert(markdown: str) -> None:
-    """The Markdown source, and its rendering by a permissive renderer (raw HTML on, no link
-    filter, like JupyterLab's marked in a trusted output), hold no active content."""
-    from markdown_it import MarkdownIt
-
-    assert_inert(markdown)
-    md = MarkdownIt("commonmark", {"html": True})
-    md.validateLink = lambda url: True
-    assert_inert(md.render(markdown))
 
 
 def ran(cell: CellResult) -> CellResult:
@@ -160,35 +137,39 @@ def streamed(kernel) -> tuple[CellResult, list[dict[str, Any]], float]:
     return cell, last, seconds
 
 
-def test_widgets_stream_before_the_final_update(streamed):
+def test_the_widget_streams_before_the_final_update(streamed):
     cell, _, seconds = streamed
     assert 0.5 < seconds < 2.5, seconds  # really streamed in real time, and stayed cheap
     first_display = cell.of_type("display_data")[0]["content"]["data"]
     assert WIDGET_VIEW in first_display
     opens = cell.of_type("comm_open")
-    assert opens and all(m["content"]["target_name"] == "jupyter.widget" for m in opens)
+    assert all(m["content"]["target_name"] == "jupyter.widget" for m in opens)
+    models = [m["content"]["data"]["state"]["_model_name"] for m in opens]
+    assert sorted(models) == ["AnyModel", "LayoutModel"]  # one widget for the whole reply
     kinds = [m["msg_type"] for m in cell.messages]
     final_at = kinds.index("update_display_data")
-    before = [m for m in cell.messages[:final_at] if m["msg_type"] == "comm_msg"]
-    text_updates = [
+    before = [
         m
-        for m in before
-        if "word" in str((m["content"]["data"].get("state") or {}).get("value", ""))
+        for m in cell.messages[:final_at]
+        if m["msg_type"] == "comm_msg" and "word" in json.dumps(m["content"]["data"])
     ]
-    assert len(text_updates) >= 3, len(text_updates)  # the text grew on screen
-    # each redraw shows more of the reply than the previous one of the same widget
-    sizes: dict[str, list[int]] = {}
-    for m in text_updates:
-        sizes.setdefault(m["content"]["comm_id"], []).append(
-            len(m["content"]["data"]["state"]["value"])
-        )
-    assert any(len(s) >= 2 and s == sorted(s) for s in sizes.values()), sizes
-    # and the redraws were spread over the stream, not sent in one burst at the end
-    first, last = text_updates[0]["header"]["date"], cell.messages[final_at]["header"]["date"]
+    assert len(before) >= 5, len(before)  # the text grew on screen, message by message
+    numbers = [m["content"]["data"]["content"][0] for m in before]
+    assert numbers == sorted(numbers)
+    # ...spread over the stream, not sent in one burst at the end
+    first, last = before[0]["header"]["date"], cell.messages[final_at]["header"]["date"]
     assert (last - first).total_seconds() > 0.3
+    gaps = [
+        (b["header"]["date"] - a["header"]["date"]).total_seconds()
+        for a, b in zip(before, before[1:], strict=False)
+    ]
+    assert max(gaps) < 0.5, gaps
+    page = live_page(cell)
+    assert "word7x17" in page.html() and not page.gap
+    assert "<p>Paragraph 0: word0x0" in page.html()  # finished paragraphs were formatted
 
 
-def test_static_bundle_replaces_widgets_and_holds_the_turn(streamed):
+def test_static_bundle_replaces_the_widget_and_holds_the_turn(streamed):
     cell, last_turn, _ = streamed
     bundle = final_bundle(cell)
     assert set(bundle) == STATIC_MIMES
@@ -196,9 +177,11 @@ def test_static_bundle_replaces_widgets_and_holds_the_turn(streamed):
     assert record["cell_id"] == "slow-1"
     assert [record["user"], *record["replies"]] == last_turn
     assert "word7x17" in bundle["text/plain"]
-    assert "word7x17" in bundle["text/markdown"]
     assert "word7x17" in bundle["text/html"]
-    # every widget opened for the cell was closed, after the static bundle went out
+    # the page the live view built is the final HTML's text block, piece for piece
+    text_block = re.search(r'<div class="cm-text[^"]*">.*?</div>', bundle["text/html"], re.S)
+    assert text_block and live_page(cell).block_html(0) == text_block.group(0)
+    # every comm opened for the cell was closed, after the static bundle went out
     opened = {m["content"]["comm_id"] for m in cell.of_type("comm_open")}
     closed = {m["content"]["comm_id"] for m in cell.of_type("comm_close")}
     assert opened and opened == closed
@@ -213,20 +196,20 @@ def test_static_bundle_replaces_widgets_and_holds_the_turn(streamed):
 def test_xss_probe_is_inert_in_every_message(kernel):
     script(kernel, f"Here you go: {XSS}\n\nand again **bold** {XSS}")
     cell = ran(kernel.run("%%claude\nShow me HTML", cell_id="xss"))
-    strings = comm_strings(cell)
-    assert any("alert(1)" in s for s in strings)  # the probe reached the widgets...
-    for s in strings:
-        assert_inert(s)  # ...as text
+    page = live_page(cell)
+    assert "alert(1)" in page.html()  # the probe reached the browser...
+    for fragment in page.inserted:
+        assert_inert(fragment)  # ...and all it inserts as HTML is inert
+    assert html.escape("<script>") in page.html()
     displays = cell.of_type("display_data", "update_display_data", "execute_result")
     assert displays
     for m in displays:
         data = m["content"]["data"]
+        assert "text/markdown" not in data
         if "text/html" in data:
             assert_inert(data["text/html"])
-        if "text/markdown" in data:
-            assert_markdown_inert(data["text/markdown"])
     bundle = final_bundle(cell)
-    assert "alert(1)" in bundle["text/html"] and "alert(1)" in bundle["text/markdown"]
+    assert "alert(1)" in bundle["text/html"]
     assert html.escape("<script>") in bundle["text/html"]
     # the record keeps the reply exactly as the API returned it (it is data, never rendered)
     assert XSS in bundle[TURN_MIME]["replies"][0]["content"][0]["text"]
@@ -237,12 +220,7 @@ def test_xss_probe_is_inert_in_every_message(kernel):
 
 def test_thinking_section_live_and_final(kernel):
     cell = ran(kernel.run("%%claude --thinking\nThink about tea", cell_id="think"))
-    accordions = [
-        m
-        for m in cell.of_type("comm_open")
-        if m["content"]["data"]["state"].get("_model_name") == "AccordionModel"
-    ]
-    assert accordions and accordions[0]["content"]["data"]["state"]["titles"] == ["Thinking"]
+    live = live_page(cell)
     messages = kernel.value("claude_magic.get_chat().messages")
     thinking = [b for b in messages[1]["content"] if b["type"] == "thinking"][0]["thinking"]
     assert thinking
@@ -250,7 +228,7 @@ def test_thinking_section_live_and_final(kernel):
     details = re.search(r"<details[^>]*>.*?</details>", final_html, re.S)
     assert details and "<summary>Thinking</summary>" in details.group(0)
     assert html.escape(thinking.splitlines()[0]) in details.group(0)
-    assert any(html.escape(thinking.splitlines()[0]) in s for s in comm_strings(cell))
+    assert live.block_html(0) == details.group(0)  # the same open box, live and final
 
 
 TOOLS = '''
@@ -300,7 +278,7 @@ def test_failing_tool_shows_error_card_and_chat_completes(kernel):
     assert "tool error: explode" in final["text/html"] and "kaboom" in final["text/html"]
     assert TURN_MIME in final
     # the error card was shown live too, before the static bundle
-    assert any("tool error: explode" in s for s in comm_strings(cell))
+    assert "tool error: explode" in live_page(cell).html()
 
 
 # -- failures ---------------------------------------------------------------------------------
@@ -316,6 +294,7 @@ def test_mid_stream_error_keeps_partial_reply_visible(kernel):
     final = final_bundle(cell)
     assert TURN_MIME not in final
     assert "Paragraph 0" in final["text/html"]  # the part that arrived stays visible
+    assert "Paragraph 0" in live_page(cell).html()
     assert "word7x17" not in final["text/html"]  # ...and only that part
     assert "broke mid-reply" in final["text/plain"]
     assert "broke mid-reply" in html.unescape(final["text/html"])

@@ -23,7 +23,7 @@ from tests.kernel import CellResult, Frontend, Kernel
 
 SETUP = "%load_ext claude_magic\nimport claude_magic, json, os"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-STATIC_MIMES = {"text/plain", "text/markdown", "text/html", TURN_MIME}
+STATIC_MIMES = {"text/plain", "text/html", TURN_MIME}
 TOOLS = '''
 def add_numbers(a: int, b: int) -> int:
     """Add two integers."""

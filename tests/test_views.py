@@ -87,17 +87,96 @@ def test_markdown_to_html_is_safe_and_renders_markdown() -> None:
     assert_inert(out)
 
 
-def test_safe_markdown_escapes_html_but_keeps_code_verbatim() -> None:
-    text = "Hi <b>x</b> [x](javascript:alert(1))\n\n```py\nif a < b and c & d:\n```\n"
-    out = render.safe_markdown(text)
-    assert "&lt;b>" in out and "<b>" not in out
-    assert "\\[x](javascript" in out
-    assert "if a < b and c & d:" in out  # code is not mangled
+GFM_SAMPLE = r"""| method | time (ms) |
+|:--|--:|
+| `apply` | 412.0 |
+
+```python
+def scale(x: float) -> float:
+    return x * 0.5  # half
+```
+
+The cost grows as $0.1\,N$ and $$\frac{1}{N}$$, while a run costs $5 and $10 today.
+"""
 
 
-def test_safe_markdown_fence_cannot_be_closed_by_content() -> None:
-    out = render.safe_markdown("~~~\n```\n<script>x</script>\n~~~\n")
-    assert out.startswith("````\n")
+def test_gfm_tables_strikethrough_and_task_lists() -> None:
+    out = render.markdown_to_html(GFM_SAMPLE + "\n~~old~~\n\n- [x] done\n")
+    assert "<table>" in out and '<th style="text-align:right">time (ms)</th>' in out
+    assert "<td><code>apply</code></td>" in out.replace(' style="text-align:left"', "")
+    assert "<s>old</s>" in out
+    assert 'type="checkbox"' in out and "disabled" in out  # a task list box, never editable
+
+
+def test_code_is_highlighted_with_theme_colours() -> None:
+    out = render.markdown_to_html(GFM_SAMPLE)
+    code = re.search(r'<pre class="cm-code"><code class="language-python">(.*?)</code>', out, re.S)
+    assert code, out
+    assert "<span class=cm-k>def </span><span class=cm-f>scale</span>" in code.group(1)
+    assert "<span class=cm-c># half" in code.group(1)
+    assert html_unescape(re.sub(r"<[^>]+>", "", code.group(1))) == (
+        "def scale(x: float) -> float:\n    return x * 0.5  # half\n"
+    )
+    css = render.reply_css()
+    for cls in ("k", "f", "c", "s", "n"):
+        assert re.search(rf"\.cm-{cls}\b[^{{]*{{[^}}]*var\(--jp-mirror-editor-", css), cls
+    plain = render.markdown_to_html("```\n<b>x</b>\n```\n```nosuchlang\nx\n```\n")
+    assert plain.count('<pre class="cm-code">') == 2 and "&lt;b&gt;" in plain
+
+
+def test_math_is_kept_for_mathjax_and_currency_is_not_math() -> None:
+    out = render.text_html(GFM_SAMPLE)
+    assert out.startswith('<div class="cm-text mathjax_ignore tex2jax_ignore">')
+    math = re.findall(rf'<(span|div) class="{render.MATH}">(.*?)</\1>', out)
+    assert [m[1] for m in math] == [r"\(0.1\,N\)", r"\[\frac{1}{N}\]"]
+    assert "a run costs $5 and $10 today." in out  # outside any math span, in ignored text
+    for text in ("$5-$10", "between $ 5 and 6 $", "costs $5, and $6."):
+        assert "cm-math" not in render.markdown_to_html(text), text
+    assert "&lt;" in render.markdown_to_html("$a<b$")  # TeX is escaped like any text
+
+
+def test_markdown_to_html_is_safe() -> None:
+    out = render.markdown_to_html(
+        "**bold** " + XSS + " <javascript:alert(1)> [a](JAVASCRIPT:alert(1)) www.example.com"
+    )
+    assert "<strong>bold</strong>" in out and '<a href="http://www.example.com">' in out
+    assert_inert(out)
+    assert_inert(render.markdown_to_html("$<script>alert(1)</script>$"))
+    assert_inert(render.markdown_to_html("```<script>\n<script>alert(1)</script>\n```"))
+
+
+def test_skeleton_rebuilds_the_html_from_the_source() -> None:
+    """A piece goes to the browser as its HTML with the text runs replaced by copy/skip
+    marks over the streamed text (counted in UTF-16 units, as JavaScript counts)."""
+    from claude_magic.views import markup
+
+    text = GFM_SAMPLE + "\nÉmoji 😀 **b** & `<a>` \\* x [l](http://x/?a=1&b=2)\n\n- 😀 item\n"
+    html = render.markdown_to_html(text)
+    skeleton = markup.skeleton(html, text)
+    rebuilt, end = markup.expand(skeleton, text)
+    assert html_unescape(rebuilt) == html_unescape(html)
+    assert end == markup.units(text) == len(text) + 2  # two emoji: two units each
+    assert len(skeleton) < len(html)
+    assert "<strong>" in skeleton and "Émoji" not in skeleton and "a run costs" not in skeleton
+
+
+def test_a_skeleton_over_the_wrong_text_stays_inert() -> None:
+    """If the browser's copy of the text differs (a lost message), the piece is wrong but
+    what the skeleton copies is escaped: nothing from the text becomes markup."""
+    from claude_magic.views import markup
+
+    text = "Hello **world** and `code` here.\n\n"
+    skeleton = markup.skeleton(render.markdown_to_html(text), text)
+    for other in (XSS * 3, "<", "a" * 5):
+        rebuilt, _ = markup.expand(skeleton, other)
+        assert_inert(rebuilt)
+        assert "<script" not in rebuilt and "<img" not in rebuilt
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
 
 
 def test_block_html_covers_every_block_type() -> None:
@@ -112,7 +191,7 @@ def test_block_html_covers_every_block_type() -> None:
     err = render.block_html(
         {"type": "tool_result", "tool_use_id": "t", "content": "boom", "is_error": True}, "calc"
     )
-    assert "#d33" in err and "tool error: calc" in err
+    assert "--jp-error-color1" in err and "tool error: calc" in err
     secret = {"type": "web_search_tool_result", "content": [{"encrypted_content": "zzzz"}]}
     assert "zzzz" not in render.block_html(secret)
     weird = render.block_html({"type": "from_the_future", "x": "<script>"})
@@ -180,22 +259,33 @@ def test_text_view_never_imports_ipywidgets() -> None:
 # -- static bundle -------------------------------------------------------------------------
 
 
-def test_static_bundle_has_four_mimetypes_and_round_trips() -> None:
+def test_static_bundle_has_three_mimetypes_and_round_trips() -> None:
     events = stream_events(rich_sse())
     turn = turn_of(events)
     bundle = static_bundle(turn, offline=True, running_cost=0.2, notes=["(re-run: dropped 1)"])
-    assert set(bundle) == {"text/plain", "text/markdown", "text/html", TURN_MIME}
+    assert set(bundle) == {"text/plain", "text/html", TURN_MIME}
     assert Turn.from_record(json.loads(json.dumps(bundle[TURN_MIME]))) == turn
-    for mime in ("text/html", "text/markdown"):
-        assert_inert(bundle[mime])
-        assert "offline simulator" in bundle[mime]
+    assert_inert(bundle["text/html"])
     html = bundle["text/html"]
+    assert "offline simulator" in html
     assert html.startswith('<div class="cm-turn">') and "<summary>Thinking</summary>" in html
     assert "tool call: calc" in html and "server_tool_use: web_search" in html
     assert "web_search_tool_result" in html and "fancy_new_block" in html
-    assert "<strong>world</strong>" in html
-    assert "**world**" in bundle["text/markdown"]
+    assert "<strong>world</strong>" in html and "<style>" not in html  # no code: no styles
     assert "Hello **world**" in bundle["text/plain"] and "in 25 · out 15" in bundle["text/plain"]
+
+
+def test_static_bundle_of_a_rich_reply() -> None:
+    """The issue's reply: a table, highlighted Python and `$0.1\\,N$` (backslash intact),
+    currency as text, the code colours' stylesheet once."""
+    turn = turn_of(stream_events(SSE().text(GFM_SAMPLE)))
+    html = static_bundle(turn, offline=False, running_cost=None)["text/html"]
+    assert "<table>" in html and "<span class=cm-k>def </span>" in html
+    assert r"\(0.1\,N\)" in html and "costs $5 and $10 today" in html
+    style = re.search(r"<style>(.*?)</style>", html, re.S)
+    assert html.count("<style>") == 1 and style
+    assert ".cm-k{" in style.group(1) and ".cm-f{" in style.group(1)  # the colours it uses...
+    assert ".cm-live" not in style.group(1) and ".cm-t{" not in style.group(1)  # ...only
 
 
 def test_static_bundle_flags_max_tokens_and_names_tool_results() -> None:
@@ -211,7 +301,7 @@ def test_static_bundle_flags_max_tokens_and_names_tool_results() -> None:
         ],
     )
     bundle = static_bundle(turn, offline=False, running_cost=None)
-    for mime in ("text/plain", "text/markdown", "text/html"):
+    for mime in ("text/plain", "text/html"):
         assert "raise --max-tokens" in bundle[mime]
     assert "tool result: calc" in bundle["text/html"]
     assert "[tool_result calc] 42" in bundle["text/plain"]
@@ -220,8 +310,8 @@ def test_static_bundle_flags_max_tokens_and_names_tool_results() -> None:
 def test_failed_bundle_keeps_partial_reply_and_has_no_record() -> None:
     turn = turn_of(stream_events(SSE().text("half an ans")))
     bundle = failed_bundle(turn, "API error 529 — overloaded, try again", offline=False)
-    assert TURN_MIME not in bundle
-    for mime in ("text/plain", "text/markdown", "text/html"):
+    assert set(bundle) == {"text/plain", "text/html"}
+    for mime in bundle:
         assert "half an ans" in bundle[mime] and "overloaded, try again" in bundle[mime]
 
 
@@ -258,6 +348,7 @@ _MD_PARTS = [
     "~~~\n", "- item\n", "  cont\n", "1. one\n", "2. two\n", "> quote\n", "lazy\n", "---\n",
     "***\n", "===\n", "    indented\n", "[foo]\n", "[link](http://x)\n", "\t- tab\n", "* star\n",
     "\r\n", "\r", "<b>x</b>\n", "-", "1", ". ", "`", "``x``\n", "*", " ", "\n\n",
+    "| a | b |\n", "|---|--:|\n", "| 1 | 2 |\n", "$x$ and $5 or $6\n",
 ]  # fmt: skip
 
 
@@ -280,13 +371,16 @@ def test_markdown_stream_final_equals_a_full_render(
         while pos < len(text):
             pos = min(len(text), pos + rng.randint(1, 30))
             stream.update(text[:pos])
-        html, markdown = stream.final(text)
-        assert html == full_render(text)
-        assert markdown == render.safe_markdown(text)
+        assert stream.final(text) == full_render(text)
+        pieces = stream.pieces()
+        assert [p[0] for p in pieces] == sorted({p[0] for p in pieces})  # contiguous, in order
+        assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
         reused += bool(stream.done)
     assert reused > 200  # finished blocks were really rendered apart
     if not references:
-        assert full_renders == []  # without reference definitions the pieces were reused
+        # Without reference definitions the pieces are reused, but for the rare table whose
+        # header line looked like the end of the block before it until its delimiter row came.
+        assert len(full_renders) <= 4
 
 
 # -- review fixes: --no-stream order, prefill, images, flush rate, re-run note --------------
@@ -379,38 +473,23 @@ IMAGE = (
 )
 
 
-def _frontend_markdown(text: str) -> str:
-    """text/markdown as a frontend renders it: full CommonMark, images and raw HTML on."""
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark").render(text)
-
-
 def test_markdown_images_never_load() -> None:
     html = render.markdown_to_html(IMAGE)
     assert "<img" not in html
     assert '!<a href="https://evil.example/x.png?q=SECRET">p</a>' in html
     assert '!<a href="https://evil.example/r.png">r</a>' in html
-    markdown = render.safe_markdown(IMAGE)
-    assert "https://evil.example/x.png?q=SECRET" in markdown
-    shown = _frontend_markdown(markdown)
-    assert "<img" not in shown and 'href="https://evil.example/x.png?q=SECRET"' in shown
     stream = render.MarkdownStream()
     for end in range(1, len(IMAGE) + 1, 7):
         stream.update(IMAGE[:end])
         assert "<img" not in stream.html(0)
-    assert stream.final(IMAGE) == (render.text_html(IMAGE), markdown)
-    code = "```md\n![p](https://x/y.png)\n```\n"
-    assert "\n![p](https://x/y.png)\n" in render.safe_markdown(code)  # code stays verbatim
+    assert stream.final(IMAGE) == render.text_html(IMAGE)
 
 
 def test_static_bundle_has_no_images() -> None:
     turn = turn_of(stream_events(SSE().text(IMAGE)))
     bundle = static_bundle(turn, offline=False, running_cost=None)
-    for mime in ("text/html", "text/markdown"):
-        assert "<img" not in bundle[mime]
-        assert "https://evil.example/x.png?q=SECRET" in bundle[mime]
-    assert "<img" not in _frontend_markdown(bundle["text/markdown"])
+    assert "<img" not in bundle["text/html"]
+    assert "https://evil.example/x.png?q=SECRET" in bundle["text/html"]
 
 
 class CountingStream:
@@ -476,8 +555,7 @@ def test_rerun_note_says_what_will_happen() -> None:
     assert render.begin_notes(ExchangeInfo(chat="x", model="m", offline=False)) == []
     info = ExchangeInfo(chat="tutor", model="m", offline=False, dropped_turns=3)
     assert render.begin_notes(info) == [
-        "(re-run: replaces this cell's earlier turn; 3 later turns of chat 'tutor' "
-        "will be dropped)"
+        "(re-run: replaces this cell's earlier turn; 3 later turns of chat 'tutor' will be dropped)"
     ]
     (after,) = render.final_notes(info)
     assert "dropped 3 later turns of chat 'tutor'" in after

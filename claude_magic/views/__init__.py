@@ -1,4 +1,4 @@
-"""Views: what shows an exchange (live widgets in a kernel, plain text in a terminal)."""
+"""Views: what shows an exchange (a live widget in a kernel, plain text in a terminal)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ __all__ = ["make_view"]
 
 
 def make_view(kind: str = "auto") -> View:
-    """The live view in a Jupyter kernel with ipywidgets, text elsewhere; `kind` forces one."""
+    """The live view in a Jupyter kernel (anywidget), text elsewhere; `kind` forces one."""
     if kind not in ("auto", "live", "text"):
         raise ValueError(f"unknown view kind {kind!r} (auto, live or text)")
-    if kind == "live" or (kind == "auto" and _in_kernel() and _has_widgets()):
+    if kind == "live" or (kind == "auto" and _in_kernel() and _has_anywidget()):
         from .live import LiveView
 
         return LiveView()
@@ -28,9 +28,7 @@ def _in_kernel() -> bool:
     return hasattr(get_ipython(), "kernel")
 
 
-def _has_widgets() -> bool:
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _has_anywidget() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("anywidget") is not None

