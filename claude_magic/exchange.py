@@ -132,21 +132,14 @@ class Exchange:
         )
         try:
             self._loop(history)
-        except KeyboardInterrupt:
-            self._fail(
-                "Interrupted. Nothing was added to the chat; the partial reply above is "
-                "not part of the conversation. Run the cell again to retry."
-            )
-            raise
-        except ClaudeError as exc:  # ExchangeFailed, BudgetExceeded: already in plain words
-            self._fail(str(exc))
+        except ClaudeError:  # ExchangeFailed, BudgetExceeded: already in plain words
+            self._fail()
             raise
         except Exception as exc:
-            message = self._explain(exc)
-            self._fail(message)
-            raise ExchangeFailed(message, self.turn) from exc
-        except BaseException as exc:  # SystemExit from a tool: close the view, then go on
-            self._fail(f"Stopped by {type(exc).__name__}. Nothing was added to the chat.")
+            self._fail()
+            raise ExchangeFailed(self._explain(exc), self.turn) from exc
+        except BaseException:  # an interrupt, or SystemExit from a tool: close the view too
+            self._fail()
             raise
         return self._commit(moved_from)
 
@@ -175,8 +168,8 @@ class Exchange:
             dropped_later = self.chat.commit(self.turn)
         return self.turn, dropped_later
 
-    def _fail(self, message: str) -> None:
-        """Show what arrived (the partial reply included) and why the exchange failed."""
+    def _fail(self) -> None:
+        """Show what arrived (the partial reply included); the error raised next says why."""
         replies = [*self.turn.replies, *([self._partial] if self._partial else [])]
         shown = Turn(
             chat=self.turn.chat,
@@ -187,7 +180,7 @@ class Exchange:
             model=self.turn.model,
             execution_count=self.turn.execution_count,
         )
-        self.view.fail(message, shown)
+        self.view.fail(shown)
 
     def _explain(self, exc: BaseException) -> str:
         return explain(exc, model=self.options.model, offline=self.offline)

@@ -332,7 +332,7 @@ class ClaudeMagics(Magics):
             turn, _ = exchange.run()
         except KeyboardInterrupt:  # one line, not a traceback through the SDK
             raise Interrupted(
-                "Interrupted: nothing was added to the chat. Run the cell again to retry."
+                "Nothing was added to the chat. Run the cell again to retry."
             ) from None
         if backend != "offline":
             session.vouch_for(turn.replies)

@@ -74,9 +74,10 @@ class View(Protocol):
     def finish(self, turn: Turn, running_cost: float) -> None:
         """The exchange completed and `turn` is being committed; show the final record."""
 
-    def fail(self, message: str, shown: Turn) -> None:
+    def fail(self, shown: Turn) -> None:
         """The exchange failed: show `shown` (what arrived, the partial reply included, NOT
-        committed) and `message` (what happened and what to do next)."""
+        committed). What happened and what to do is the error raised next, shown once
+        where errors are shown (a view does not repeat it)."""
 
 
 class NullView:
@@ -96,4 +97,4 @@ class NullView:
 
     def finish(self, turn: Turn, running_cost: float) -> None: ...
 
-    def fail(self, message: str, shown: Turn) -> None: ...
+    def fail(self, shown: Turn) -> None: ...

@@ -96,7 +96,7 @@ def test_a_classroom_budget_in_a_kernel_refuses_before_sending(tmp_path):
             assert kernel.run("%load_ext claude_magic\nimport claude_magic").error is None
             first = kernel.run("%%claude\nHello.", cell_id="a")
             assert first.error is None, first.error_text
-            assert "budget left $4.99" in json.dumps(first.displays())
+            assert "budget left $5.00" in json.dumps(first.displays())  # $5 less $0.0003
             kernel.run("%config ClaudeMagics.budget_usd = 0.0000001")  # explicit beats the hub
             before = kernel.value("claude_magic.get_chat().messages")
             rows = kernel.value("len(claude_magic.usage_frame())")

@@ -56,8 +56,8 @@ class Recorder:
     def finish(self, turn: Turn, running_cost: float) -> None:
         self.finished = turn
 
-    def fail(self, message: str, shown: Turn) -> None:
-        self.failed = (message, shown)
+    def fail(self, shown: Turn) -> None:
+        self.failed = shown
 
     def text(self) -> str:
         return "".join(t for kind, (key, t) in self._deltas() if kind == "delta")
@@ -142,7 +142,7 @@ def test_a_tool_call_cut_by_max_tokens_is_not_committed_and_not_run() -> None:
         exchange(sim.client(), chat, "Use add on 2 and 3", view, tools=tools, max_tokens=50).run()
     assert chat.messages == []
     assert not [c for c in view.calls if c[0] == "tool"]  # the cut tool was not run
-    message, shown = view.failed
+    shown = view.failed
     assert shown.replies[-1]["content"][-1]["type"] == "tool_use"  # shown, flagged, not kept
     exchange(sim.client(), chat, "Try again").run()  # the next cell is a valid request
     assert [m["role"] for m in chat.messages] == ["user", "assistant"]
@@ -177,7 +177,8 @@ def test_a_refusal_is_not_committed_and_says_why(text: str | None) -> None:
     assert "refusal, category: cyber" in str(caught.value)
     assert "Looks like malware." in str(caught.value)
     assert chat.messages == []  # nothing to resend: no empty assistant message
-    assert view.failed is not None and "Nothing was added" in view.failed[0]
+    shown = [b for m in view.failed.replies for b in m["content"]]
+    assert shown == ([{"type": "text", "text": text}] if text else [])  # shown, not kept
 
 
 def test_no_empty_assistant_message_or_text_block_is_kept() -> None:
@@ -300,7 +301,7 @@ def test_a_tool_calling_sys_exit_still_closes_the_view() -> None:
     tools = tool_set(["leave"], [], {"leave": leave})
     with pytest.raises(SystemExit):
         exchange(Simulator().client(), chat, "Use leave now", view, tools=tools).run()
-    assert view.failed is not None and "SystemExit" in view.failed[0]
+    assert view.failed is not None  # the view is closed with what arrived
     assert chat.messages == []
 
 

@@ -89,7 +89,7 @@ def test_sys_exit_in_a_tool_closes_every_widget(kernel):
         1 for m in result.of_type("comm_msg", "comm_close") if m["msg_type"] == "comm_close"
     )
     assert opened > 0 and closed == opened
-    assert "Stopped by SystemExit" in json.dumps(result.displays())
+    assert "Not added to the chat" in json.dumps(result.displays())
     assert kernel.value("claude_magic.get_chat().messages") == []
 
 

@@ -111,11 +111,11 @@ def test_max_iterations_stops_the_loop_and_leaves_the_chat_unchanged(shell, caps
     }
     for _ in range(3):
         claude_magic.simulator().script(loop)
-    with pytest.raises(ExchangeFailed, match="Stopped after 2 API calls"):
+    with pytest.raises(ExchangeFailed, match="Stopped after 2 API calls.*raise --max-iterations"):
         claude(shell, "--tools add --max-iterations 2", "loop forever")
     assert claude_magic.get_chat().messages == []
     assert len(claude_magic.usage_frame()) == 2  # both billed calls are in the ledger
-    assert "raise --max-iterations" in capsys.readouterr().out
+    assert "Not added to the chat" in capsys.readouterr().out
 
 
 def test_pause_turn_is_resumed(shell):
@@ -183,7 +183,7 @@ def test_interrupt_during_a_tool_call_leaves_the_chat_unchanged(tmp_path):
         kernel.interrupt()
         result = kernel.collect(msg_id, timeout=20)
         assert result.error is not None and result.error["ename"] == "Interrupted"
-        assert "[tool_use slow]" in result.stdout and "Interrupted" in result.stdout
+        assert "[tool_use slow]" in result.stdout and "Not added to the chat" in result.stdout
         assert kernel.value("claude_magic.get_chat().messages") == before
         assert kernel.run("%%claude\nstill here", cell_id="c3").error is None
     finally:

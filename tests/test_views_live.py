@@ -115,7 +115,7 @@ def test_live_view_shows_blocks_and_finishes_static(
     assert root is view.widget
     (bundle,) = handle.updates
     assert set(bundle) == {"text/plain", "text/html", TURN_MIME}
-    assert "chat total &#36;0.3000" in bundle["text/html"]
+    assert "chat total &#36;0.30<" in bundle["text/html"]
     assert root.comm is None  # closed: the saved notebook keeps only the bundle
     assert log.count("comm_close") == log.count("comm_open")
 
@@ -170,11 +170,11 @@ def test_fail_keeps_partial_reply_with_error_and_closes_the_widget(
     ]
     shown = Turn("x", None, {"role": "user", "content": []})
     shown.replies = [{"role": "assistant", "content": partial}]  # the exchange's partial reply
-    view.fail("interrupted — nothing was saved", shown)
+    view.fail(shown)
     (bundle,) = displayed[0][1].updates
     assert set(bundle) == {"text/plain", "text/html"}
     for mime in bundle:
-        assert "a partial" in bundle[mime] and "nothing was saved" in bundle[mime]
+        assert "a partial" in bundle[mime] and "Not added to the chat" in bundle[mime]
     assert "tool call: calc" in bundle["text/html"]
     assert_inert(bundle["text/html"])
     assert log.count("comm_close") == log.count("comm_open") == 2
@@ -192,7 +192,7 @@ def test_the_widget_closes_even_when_the_swap_fails(
 
     displayed[0][1].update = broken
     with pytest.raises(KeyboardInterrupt):
-        view.fail("interrupted", Turn("x", None, {"role": "user", "content": []}))
+        view.fail(Turn("x", None, {"role": "user", "content": []}))
     assert log.count("comm_close") == log.count("comm_open") == 2
 
 
@@ -417,9 +417,10 @@ def test_fail_footer_counts_the_calls_of_the_turn(
     billed.error = "interrupted"
     view.call_end(billed)  # the exchange records a billed call, then reports it
     turn = Turn("x", None, {"role": "user", "content": []}, calls=[billed])
-    view.fail("interrupted", turn)
+    view.fail(turn)
     (bundle,) = displayed[0][1].updates
-    assert "$0.5000" in bundle["text/plain"] and "call failed: interrupted" in bundle["text/plain"]
+    assert "$0.50" in bundle["text/plain"] and "a call failed partway" in bundle["text/plain"]
+    assert "interrupted" not in bundle["text/plain"]  # the error below the bundle says why
 
 
 def test_finished_rerun_note_is_in_the_past(

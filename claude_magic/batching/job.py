@@ -137,7 +137,7 @@ class BatchJob:
                 bar.update(status.done, status.counts, force=True)
         except KeyboardInterrupt:
             raise Interrupted(
-                f"Interrupted while waiting: {self._named()} keeps running (nothing was "
+                f"While waiting: {self._named()} keeps running (nothing was "
                 f"canceled). Reattach with {self.reattach_hint()}, then .wait() or "
                 ".results(); .cancel() stops it."
             ) from None

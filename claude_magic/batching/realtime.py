@@ -76,7 +76,7 @@ def run(
         collect(wait(running).done)  # billed calls in flight still become ledger rows
         finished = sum(o is not None for o in outcomes)
         raise Interrupted(
-            f"Interrupted: {finished:,} of {plural(len(params), 'row')} done (their calls are "
+            f"{finished:,} of {plural(len(params), 'row')} done (their calls are "
             "in usage_frame()); the other rows were not sent."
         ) from None
     finally:

@@ -228,8 +228,8 @@ class LiveView:
             )
         )
 
-    def fail(self, message: str, shown: Turn) -> None:
-        self._replace(lambda: failed_bundle(shown, message, offline=self._info.offline))
+    def fail(self, shown: Turn) -> None:
+        self._replace(lambda: failed_bundle(shown, offline=self._info.offline))
 
     # -- sending -------------------------------------------------------------------------
 

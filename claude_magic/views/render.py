@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..formatting import plural, usd
 from ..protocol import ExchangeInfo
 from ..turn import CallRecord, message_blocks
 
@@ -377,6 +378,9 @@ def thinking_html(text: str, note: str | None = None) -> str:
     )
 
 
+NOT_ADDED = "✗ Not added to the chat: the error below says why."
+
+
 def note_html(text: str, *, error: bool = False) -> str:
     """A line said about the exchange (re-run notes, errors), not by the model."""
     color = _ERROR if error else _MUTED
@@ -476,11 +480,6 @@ def tool_result_line(name: str, content: Any, is_error: bool) -> str:
     return f"[{label} {name}] {tool_result_text(content)}"
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """ "1 turn", "2 turns" (`many` for irregular plurals)."""
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
-
-
 def begin_notes(info: ExchangeInfo) -> list[str]:
     """What a view says before the reply: nothing has happened yet (a failed exchange
     changes nothing), so the notes say what the commit will do."""
@@ -512,7 +511,8 @@ def final_notes(info: ExchangeInfo) -> list[str]:
 
 
 def _usd(value: float) -> str:
-    return "cost n/a" if math.isnan(value) else f"${value:.4f}"
+    """Dollars with the precision the amount needs ($0.00004, never "$0.0000")."""
+    return "cost n/a" if math.isnan(value) else usd(value)
 
 
 def budget_left(info: ExchangeInfo, calls: list[CallRecord]) -> float | None:
@@ -569,7 +569,11 @@ def _savings(calls: list[CallRecord]) -> str:
 
 def stop_flags(calls: list[CallRecord]) -> list[str]:
     """Warnings a reader must not miss: truncation, refusal, failed calls."""
-    flags = [f"call failed: {c.error}" for c in calls if c.error]
+    failed = sum(1 for c in calls if c.error)
+    flags = []
+    if failed:
+        what = "a call" if failed == 1 else plural(failed, "call")
+        flags.append(f"{what} failed partway: the tokens billed are counted above")
     if calls and calls[-1].stop_reason in FLAGS:
         flags.append(FLAGS[str(calls[-1].stop_reason)])
     return flags

@@ -43,9 +43,14 @@ def static_bundle(
     return bundle
 
 
-def failed_bundle(turn: Turn, message: str, *, offline: bool) -> dict[str, Any]:
-    """The partial reply plus a visible error; no turn record (it was not committed)."""
-    return _bundle(turn, offline=offline, running_cost=None, notes=(), error=message, rendered={})
+def failed_bundle(turn: Turn, *, offline: bool) -> dict[str, Any]:
+    """What arrived before the failure, marked as not added; no turn record (it was not
+    committed). The reason is the error the cell raises next, shown once, below this."""
+    if not (turn.replies or turn.calls):  # nothing arrived: the error alone says it all
+        return {"text/plain": ""}
+    return _bundle(
+        turn, offline=offline, running_cost=None, notes=(), error=render.NOT_ADDED, rendered={}
+    )
 
 
 def _bundle(

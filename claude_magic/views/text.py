@@ -132,13 +132,14 @@ class TextView:
         self._line(footer)
         self._flush()
 
-    def fail(self, message: str, shown: Turn) -> None:
+    def fail(self, shown: Turn) -> None:
         if not self._streamed:  # nothing was shown yet: what arrived before the failure
             self._print_replies(shown)
         footer = render.footer_text(shown.calls, offline=self._offline, running_cost=None)
         if footer:
             self._line(footer)
-        self._line(message)
+        if shown.replies or shown.calls:
+            self._line(render.NOT_ADDED)
         self._flush()
 
     def _print_replies(self, turn: Turn) -> None:

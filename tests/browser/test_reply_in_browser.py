@@ -310,12 +310,16 @@ def test_interrupt_keeps_the_partial_reply_and_the_cell_runs_again(notebook) -> 
     nb.run(2)
     wait_for(nb, 2, lambda s: s["live"] and len(s["text"]) > 80, "streamed text")
     nb.interrupt()
-    state = wait_for(nb, 2, lambda s: not s["live"] and "Interrupted" in s["text"], "interrupt")
+    not_added = "Not added to the chat"
+    state = wait_for(nb, 2, lambda s: not s["live"] and not_added in s["text"], "interrupt")
     assert "Here is how the three options compare" in state["text"]
     assert "Paragraph 7" not in state["text"]
     nb.wait_done(2)  # the interrupted cell's error reply is in (it would abort a queued run)
+    error = nb.cell(2).locator(".jp-OutputArea-output[data-mime-type*='stderr']").inner_text()
+    assert error.strip().startswith("Interrupted: Nothing was added to the chat")
+    assert len(error.strip().splitlines()) == 1  # one line, not a traceback through the SDK
     nb.set_cell(1, setup_cells(REPLY, rate=0)[1] + "\n%config ClaudeMagics.offline_token_rate = 0")
     nb.run_and_wait(1)
     nb.run_and_wait(2)
     state = wait_for(nb, 2, lambda s: s["final"], "the re-run's static output")
-    assert "Interrupted" not in state["text"] and "Paragraph 7" in state["text"]
+    assert not_added not in state["text"] and "Paragraph 7" in state["text"]
