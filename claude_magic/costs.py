@@ -527,18 +527,11 @@ def _plot_summary(frame: pd.DataFrame, ax: Axes) -> None:
     saved = frame["cache_savings_usd"].astype("float64").fillna(0).tolist()
     upright = _upright(frame)
     positions = list(range(len(frame)))
+    bars, stacked_on = (ax.bar, "bottom") if upright else (ax.barh, "left")
+    bars(positions, cost, label="cost", color="C0")
+    saved_style = {"color": "C0", "alpha": 0.3, "hatch": "//", "edgecolor": "C0"}
+    bars(positions, saved, label="saved by cache reads", **{stacked_on: cost}, **saved_style)
     if upright:
-        ax.bar(positions, cost, label="cost", color="C0")
-        ax.bar(
-            positions,
-            saved,
-            bottom=cost,
-            label="saved by cache reads",
-            color="C0",
-            alpha=0.3,
-            hatch="//",
-            edgecolor="C0",
-        )
         ax.set_xticks(
             positions,
             labels,
@@ -547,17 +540,6 @@ def _plot_summary(frame: pd.DataFrame, ax: Axes) -> None:
         )
         ax.set_ylabel("USD")
     else:
-        ax.barh(positions, cost, label="cost", color="C0")
-        ax.barh(
-            positions,
-            saved,
-            left=cost,
-            label="saved by cache reads",
-            color="C0",
-            alpha=0.3,
-            hatch="//",
-            edgecolor="C0",
-        )
         ax.set_yticks(positions, labels)
         ax.invert_yaxis()  # the costliest group on top
         ax.set_xlabel("USD")

@@ -44,3 +44,14 @@ def test_checks_are_reachable_as_attributes_and_need_an_answer():
         check()
     with pytest.raises(AttributeError):
         course.check_no_such_exercise  # noqa: B018
+
+
+@pytest.mark.parametrize("name", sorted(n for n, ex in EXERCISES.items() if ex.takes))
+def test_a_result_passed_instead_of_the_function_is_named_plainly(name: str):
+    """`check_cost(cost(...))` instead of `check_cost(cost)`: one line saying what to pass."""
+    ex = EXERCISES[name]
+    result = ex("the value my function returned")
+    assert result.problems == [
+        f"pass your {'class' if ex.takes[0].isupper() else 'function'} itself, not its result: "
+        f"course.check_{name}({ex.takes})"
+    ]

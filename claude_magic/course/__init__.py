@@ -107,6 +107,8 @@ class Exercise:
     """A correct answer: the check must pass it."""
     wrong: Sequence[Any]
     """Typical mistakes: the check must fail each of them."""
+    takes: str | None = None
+    """The name of the function (or class, capitalised) the learner passes, if any."""
     summary: str = ""
 
     def __call__(self, answer: Any = None) -> Result:
@@ -115,21 +117,26 @@ class Exercise:
                 f"check_{self.name}(...) needs your answer: pass the function (or value) "
                 "the exercise asks for."
             )
+        if self.takes is not None and not callable(answer):
+            kind = "class" if self.takes[0].isupper() else "function"
+            passing = f"course.check_{self.name}({self.takes})"
+            return Result(self.name, [f"pass your {kind} itself, not its result: {passing}"])
         grader = Grader()
         self.grade(answer, grader)
         return Result(self.name, grader.problems)
 
 
 def exercise(
-    name: str, *, right: Any, wrong: Sequence[Any]
+    name: str, *, right: Any, wrong: Sequence[Any], takes: str | None = None
 ) -> Callable[[Callable[[Any, Grader], None]], Exercise]:
-    """Register the decorated grader as `course.check_<name>`."""
+    """Register the decorated grader as `course.check_<name>`; with `takes`, the answer must
+    be callable (the learner's function or class of that name) before the grader sees it."""
 
     def register(grade: Callable[[Any, Grader], None]) -> Exercise:
         if name in _REGISTRY:
             raise ValueError(f"exercise {name!r} is registered twice")
         doc = (grade.__doc__ or "").strip().split("\n", 1)[0]
-        _REGISTRY[name] = Exercise(name, grade, right, tuple(wrong), doc)
+        _REGISTRY[name] = Exercise(name, grade, right, tuple(wrong), takes, doc)
         return _REGISTRY[name]
 
     return register

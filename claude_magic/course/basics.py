@@ -24,6 +24,7 @@ def _run(g: Grader, what: str, fn: Any, *args: Any) -> Any:
         g.expect(False, f"{what} raised {type(exc).__name__}: {exc}")
     return None
 
+
 # -- 01: the reply's text, whatever block comes first --------------------------------------
 
 
@@ -81,15 +82,12 @@ def _replies() -> list[tuple[str, Any, str]]:
 
 @exercise(
     "first_text",
+    takes="first_text",
     right=_first_text_right,
     wrong=[_first_text_index_zero, _first_text_joined_types],
 )
 def _check_first_text(first_text: Any, g: Grader) -> None:
     """`first_text(message)`: the text of the first text block, "" when there is none."""
-    if not g.expect(
-        callable(first_text), "pass your function itself: check_first_text(first_text)"
-    ):
-        return
     for what, message, expected in _replies():
         got = _run(g, f"first_text on {what}", first_text, message)
         if got is None:
@@ -268,15 +266,12 @@ def _system_text(system: Any) -> str:
 
 @exercise(
     "chat_send",
+    takes="Chat",
     right=_ChatRight,
     wrong=[_ChatForgets, _ChatSystemAsMessage, _ChatKeepsOnlyText, _ChatIndexZero],
 )
 def _check_chat_send(chat_class: Any, g: Grader) -> None:
     """`Chat(client, system).send(text)`: resends the whole history and the system prompt."""
-    if not g.expect(
-        callable(chat_class), "pass your class itself: course.check_chat_send(Chat)"
-    ):
-        return
     sim = sandbox()
     for answer in _ANSWERS:  # scripted replies: thinking first, as current models reply
         sim.script(
@@ -359,15 +354,12 @@ def _pick_model_hard_coded_right_today(client: Any, need_thinking_off: bool = Fa
 
 @exercise(
     "pick_model",
+    takes="pick_model",
     right=_pick_model_right,
     wrong=[_pick_model_newest, _pick_model_hard_coded, _pick_model_hard_coded_right_today],
 )
 def _check_pick_model(pick_model: Any, g: Grader) -> None:
     """`pick_model(client, need_thinking_off)`: the first active model listed that fits."""
-    if not g.expect(
-        callable(pick_model), "pass your function itself: course.check_pick_model(pick_model)"
-    ):
-        return
     sim = sandbox()
     client = sim.client(max_retries=0)
     listed = [m for m in client.models.list() if m.lifecycle == "active"]
@@ -534,16 +526,12 @@ def _weather_text_only_history(client: Any, get_weather: Any) -> str:
 
 @exercise(
     "port_tool_call",
+    takes="ask_weather",
     right=_weather_right,
     wrong=[_weather_openai_roles, _weather_openai_tool_schema, _weather_text_only_history],
 )
 def _check_port_tool_call(ask_weather: Any, g: Grader) -> None:
     """`ask_weather(client, get_weather)`: the OpenAI tool-calling snippet in Messages form."""
-    if not g.expect(
-        callable(ask_weather),
-        "pass your function itself: course.check_port_tool_call(ask_weather)",
-    ):
-        return
     sim = sandbox()
     sim.script(
         {

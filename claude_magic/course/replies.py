@@ -134,13 +134,12 @@ def _complete_forgets(client: Any, prompt: str) -> str:
 
 @exercise(
     "complete",
+    takes="complete",
     right=_complete_right,
     wrong=[_complete_once, _complete_prefill, _complete_last_only, _complete_forgets],
 )
 def _check_complete(complete: Any, g: Grader) -> None:
     """`complete(client, prompt)`: the whole text of a reply cut by max_tokens, in one string."""
-    if not g.expect(callable(complete), "pass your function itself: check_complete(complete)"):
-        return
     # A reply in three parts (scripted: each of the first two stops on max_tokens).
     sim = sandbox()
     client, capped = _capped_client(sim)
@@ -339,13 +338,12 @@ def _block_view(block: Any) -> dict:
 
 @exercise(
     "rebuild_message",
+    takes="rebuild",
     right=_rebuild_right,
     wrong=[_rebuild_text_only, _rebuild_adds_usage, _rebuild_no_stop],
 )
 def _check_rebuild_message(rebuild: Any, g: Grader) -> None:
     """`rebuild(events)`: the Message the raw stream events add up to (dict or Message)."""
-    if not g.expect(callable(rebuild), "pass your function itself: check_rebuild_message(rebuild)"):
-        return
     for what, case, extra in _STREAM_CASES:
         events, final = _recorded_streams(case, extra)
         got = g.run(f"rebuild on {what}", rebuild, events)
@@ -488,6 +486,7 @@ def _replay_drop_empty(history: list[dict]) -> list[dict]:
 
 @exercise(
     "replay_safe",
+    takes="replay_safe",
     right=_replay_right,
     wrong=[_replay_as_is, _replay_strip, _replay_drop_empty],
 )
@@ -495,10 +494,6 @@ def _check_replay_safe(replay_safe: Any, g: Grader) -> None:
     """`replay_safe(history)`: JSON-ready messages, empty text dropped, thinking untouched."""
     import anthropic
 
-    if not g.expect(
-        callable(replay_safe), "pass your function itself: check_replay_safe(replay_safe)"
-    ):
-        return
     for what, recorded in _thinking_cases():
         sim = sandbox()
         client = sim.client(max_retries=0)
@@ -631,15 +626,12 @@ def _extract_text(client: Any, text: str) -> Any:
 
 @exercise(
     "extract_contact",
+    takes="extract_contact",
     right=_extract_right,
     wrong=[_extract_prefill, _extract_prompt_only, _extract_optional_keys, _extract_text],
 )
 def _check_extract_contact(extract: Any, g: Grader) -> None:
     """`extract_contact(client, text)`: a dict name/email/phone, from a structured output."""
-    if not g.expect(
-        callable(extract), "pass your function itself: check_extract_contact(extract_contact)"
-    ):
-        return
     for text, answer in _CONTACTS:
         sim = sandbox()
         client, _ = _capped_client(sim)
@@ -776,6 +768,7 @@ def _seconds(header: str | None) -> float | None:
 
 @exercise(
     "robust_call",
+    takes="robust_call",
     right=_robust_right,
     wrong=[
         _robust_plain,
@@ -789,8 +782,6 @@ def _check_robust_call(robust: Any, g: Grader) -> None:
     """`robust_call(client, **request)`: 3 attempts for errors worth retrying, 1 for others."""
     import anthropic
 
-    if not g.expect(callable(robust), "pass your function itself: check_robust_call(robust_call)"):
-        return
     started = time.monotonic()
     sent, value, error, timeouts = _attempts(robust, status=None, failures=0, max_retries=2)
     if isinstance(error, NotImplementedError):

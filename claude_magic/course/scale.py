@@ -382,6 +382,7 @@ def _describe(value: Any) -> str:
 
 @exercise(
     "ask_all",
+    takes="ask_all",
     right=_ask_all_right,
     wrong=[
         _ask_all_one_at_a_time,
@@ -395,8 +396,6 @@ def _describe(value: Any) -> str:
 def _check_ask_all(ask_all: Any, g: Grader) -> None:
     """`ask_all(client, prompts, concurrency)`: every prompt once, at most `concurrency` in
     flight, the answers' texts in the prompts' order."""
-    if not g.expect(callable(ask_all), "pass your function itself: check_ask_all(ask_all)"):
-        return
     for n, concurrency in RUNS:
         prompts = [prompt for prompt, _ in QUESTIONS[:n]]
         before = len(g.problems)

@@ -183,6 +183,7 @@ def _cost_hint(usage: Any, model: str, got: float, expected: float) -> str:
 
 @exercise(
     "cost",
+    takes="cost",
     right=_cost_right,
     wrong=[
         _cost_input_output_only,
@@ -195,8 +196,6 @@ def _check_cost(cost: Any, g: Grader) -> None:
     """`cost(usage, model)`: a call's cost in USD, equal to the ledger's cost_usd."""
     from ..pricing import cost_usd
 
-    if not g.expect(callable(cost), "pass your function itself: check_cost(cost)"):
-        return
     for what, model, usage in _priced_calls():
         expected = cost_usd(model, usage.model_dump())
         returned, got = _call(g, f"cost(usage, {model!r}) for {what}", cost, usage, model)
@@ -315,6 +314,7 @@ def _automatic_instead(request: dict[str, Any]) -> dict[str, Any]:
 
 @exercise(
     "cache_breakpoint",
+    takes="add_breakpoint",
     right=_breakpoint_right,
     wrong=[_breakpoint_on_last_message, _breakpoint_on_clock, _breakpoint_on_tools,
            _automatic_instead, _breakpoint_in_place],
@@ -323,11 +323,6 @@ def _check_cache_breakpoint(add_breakpoint: Any, g: Grader) -> None:
     """`add_breakpoint(request)`: one cache_control so that turn 2 reads ≥ 4,000 tokens."""
     import anthropic
 
-    if not g.expect(
-        callable(add_breakpoint),
-        "pass your function itself: check_cache_breakpoint(add_breakpoint)",
-    ):
-        return
     sim = sandbox()
     client = sim.client(max_retries=0)
     question = {"role": "user", "content": "Where is my order 1042?"}
@@ -602,6 +597,7 @@ def _check_error_round(run_tool_loop: Any, g: Grader) -> None:
 
 @exercise(
     "tool_loop",
+    takes="run_tool_loop",
     right=_loop_right,
     wrong=[
         _loop_one_message_per_result,
@@ -613,10 +609,6 @@ def _check_error_round(run_tool_loop: Any, g: Grader) -> None:
 )
 def _check_tool_loop(run_tool_loop: Any, g: Grader) -> None:
     """`run_tool_loop(client, messages, tools, functions)`: the tool loop with the raw SDK."""
-    if not g.expect(
-        callable(run_tool_loop), "pass your function itself: check_tool_loop(run_tool_loop)"
-    ):
-        return
     _check_parallel_round(run_tool_loop, g)
     if not g.problems:  # one round at a time: the error round builds on the loop
         _check_error_round(run_tool_loop, g)
@@ -753,16 +745,13 @@ def _check_pauses(finish_turn: Any, g: Grader, pauses: int) -> None:
 
 @exercise(
     "pause_turn",
+    takes="finish_turn",
     right=_finish_right,
     wrong=[_finish_no_resume, _finish_resend_unchanged, _finish_says_continue,
            _finish_resumes_once, _finish_without_return],
 )  # fmt: skip
 def _check_pause_turn(finish_turn: Any, g: Grader) -> None:
     """`finish_turn(client, request)`: resend a paused turn until it ends."""
-    if not g.expect(
-        callable(finish_turn), "pass your function itself: check_pause_turn(finish_turn)"
-    ):
-        return
     for pauses in (1, 2):
         before = len(g.problems)
         _check_pauses(finish_turn, g, pauses)
@@ -839,15 +828,12 @@ def _sample_images() -> list[bytes]:
 
 @exercise(
     "two_images",
+    takes="ask_about_images",
     right=_images_right,
     wrong=[_images_text_first, _images_first_only, _images_all_png],
 )
 def _check_two_images(ask_about_images: Any, g: Grader) -> None:
     """`ask_about_images(client, images, question)`: image blocks first, then the text."""
-    if not g.expect(
-        callable(ask_about_images), "pass your function itself: check_two_images(ask_about_images)"
-    ):
-        return
     sim = sandbox()
     client = sim.client(max_retries=0)
     images = _sample_images()
