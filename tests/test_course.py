@@ -55,3 +55,57 @@ def test_a_result_passed_instead_of_the_function_is_named_plainly(name: str):
         f"pass your {'class' if ex.takes[0].isupper() else 'function'} itself, not its result: "
         f"course.check_{name}({ex.takes})"
     ]
+
+
+def _forgets_return(right):
+    """The right solution, but the learner forgot its `return` (it does all the work)."""
+    import functools
+    import inspect
+
+    if inspect.iscoroutinefunction(right):
+
+        @functools.wraps(right)
+        async def forgets(*args, **kwargs):
+            await right(*args, **kwargs)
+
+        return forgets
+
+    @functools.wraps(right)
+    def forgets(*args, **kwargs):
+        right(*args, **kwargs)
+
+    return forgets
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n, ex in EXERCISES.items()
+        if ex.takes and ex.takes[0].islower() and callable(ex.right)
+    ),
+)
+def test_a_forgotten_return_fails_with_a_reason_not_a_crash(name: str):
+    """A function that does the work but returns None is graded, never passed, never an
+    IndexError inside the check."""
+    result = EXERCISES[name](_forgets_return(EXERCISES[name].right))
+    assert not result.passed, f"check_{name} passed a function that returns None"
+    assert any("None" in p for p in result.problems), result.problems
+
+
+def test_a_chat_whose_send_forgets_its_return_fails():
+    class Forgets(EXERCISES["chat_send"].right):
+        def send(self, text):
+            super().send(text)
+
+    result = EXERCISES["chat_send"](Forgets)
+    assert not result.passed
+    assert "returned None" in result.problems[0]
+
+
+def test_first_text_says_to_return_an_empty_string_not_none():
+    def first_text(message):
+        return next((b.text for b in message.content if b.type == "text"), None)
+
+    result = EXERCISES["first_text"](first_text)
+    assert [p for p in result.problems if "Return '' (not None)" in p], result.problems

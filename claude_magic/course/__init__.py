@@ -89,6 +89,15 @@ class Grader:
             self.problems.append(f"{what} raised {type(exc).__name__}: {exc}")
         return None
 
+    def value(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`run` for code that must give something back: None returned (a forgotten `return`)
+        is a problem too, so a check never passes an answer it could not look at."""
+        before = len(self.problems)
+        got = self.run(what, fn, *args, **kwargs)
+        if got is None and len(self.problems) == before:
+            self.problems.append(f"{what} returned None: is its `return` missing?")
+        return got
+
 
 def sandbox(**kwargs: Any) -> Any:
     """A fresh offline simulator (instant, its own log and script) for grading."""

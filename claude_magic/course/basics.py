@@ -10,12 +10,15 @@ from . import Grader, exercise, sandbox
 _NOT_WRITTEN = "(it raises NotImplementedError)."
 
 
-def _run(g: Grader, what: str, fn: Any, *args: Any) -> Any:
-    """`g.run`, with an API error told as the API's own message (status and words)."""
+def _run(g: Grader, what: str, fn: Any, *args: Any, none_ok: bool = False) -> Any:
+    """`g.value`, with an API error told as the API's own message (status and words); with
+    `none_ok` the caller judges a None returned itself."""
     import anthropic
 
     try:
-        return fn(*args)
+        got = fn(*args)
+        g.expect(got is not None or none_ok, f"{what} returned None: is its `return` missing?")
+        return got
     except anthropic.APIStatusError as exc:
         g.expect(False, f"{what} got a {exc.status_code} from the API: {exc.api_message}")
     except NotImplementedError:
@@ -89,16 +92,21 @@ def _replies() -> list[tuple[str, Any, str]]:
 def _check_first_text(first_text: Any, g: Grader) -> None:
     """`first_text(message)`: the text of the first text block, "" when there is none."""
     for what, message, expected in _replies():
-        got = _run(g, f"first_text on {what}", first_text, message)
-        if got is None:
+        before = len(g.problems)
+        got = _run(g, f"first_text on {what}", first_text, message, none_ok=True)
+        if len(g.problems) > before:
             if g.problems[-1].endswith(_NOT_WRITTEN):
                 return  # once is enough
             continue
+        hint = (
+            "Return '' (not None) when no block is text."
+            if got is None and not expected
+            else "Look for the first block whose .type is 'text' instead of taking content[0]."
+        )
         g.expect(
             got == expected,
             f"for {what} (blocks: {', '.join(b.type for b in message.content)}) it returned "
-            f"{got!r}; expected {expected!r}. Look for the first block whose .type is "
-            "'text' instead of taking content[0].",
+            f"{got!r}; expected {expected!r}. {hint}",
         )
 
 
@@ -374,7 +382,7 @@ def _check_pick_model(pick_model: Any, g: Grader) -> None:
         got = _run(
             g, f"pick_model(client, need_thinking_off={need_off})", pick_model, client, need_off
         )
-        if got is None:
+        if got is None:  # raised or returned None: already told
             if g.problems[-1].endswith(_NOT_WRITTEN):
                 return  # once is enough
             continue
@@ -549,8 +557,8 @@ def _check_port_tool_call(ask_weather: Any, g: Grader) -> None:
         return f"Sunny, 21 °C in {city}"
 
     got = _run(g, "ask_weather(client, get_weather)", ask_weather, sim.client(max_retries=0),
-                get_weather)  # fmt: skip
-    if got is None and g.problems[-1].endswith(_NOT_WRITTEN):
+                get_weather, none_ok=True)  # fmt: skip
+    if got is None and g.problems and g.problems[-1].endswith(_NOT_WRITTEN):
         return
     sent = [r.json for r in sim.requests if r.path == "/v1/messages"]
     if not sent:

@@ -145,7 +145,7 @@ def _check_complete(complete: Any, g: Grader) -> None:
     client, capped = _capped_client(sim)
     for text, stop in _PARTS:
         sim.script({"content": [{"type": "text", "text": text}], "stop_reason": stop})
-    got = g.run("complete(client, prompt)", complete, client, "Tell me about telescopes.")
+    got = g.value("complete(client, prompt)", complete, client, "Tell me about telescopes.")
     expected = "".join(text for text, _ in _PARTS)
     prefill = _ends_on_assistant(sim)
     if prefill is not None:
@@ -193,7 +193,7 @@ def _check_complete(complete: Any, g: Grader) -> None:
     sim = sandbox()
     client, capped = _capped_client(sim)
     sim.script("A short answer.")
-    got = g.run("complete(client, prompt) on a short reply", complete, client, "Say hi.")
+    got = g.value("complete(client, prompt) on a short reply", complete, client, "Say hi.")
     if got is not None:
         g.expect(
             len(sim.requests) == 1 and got == "A short answer.",
@@ -346,7 +346,7 @@ def _check_rebuild_message(rebuild: Any, g: Grader) -> None:
     """`rebuild(events)`: the Message the raw stream events add up to (dict or Message)."""
     for what, case, extra in _STREAM_CASES:
         events, final = _recorded_streams(case, extra)
-        got = g.run(f"rebuild on {what}", rebuild, events)
+        got = g.value(f"rebuild on {what}", rebuild, events)
         if got is None:
             continue
         try:
@@ -501,7 +501,7 @@ def _check_replay_safe(replay_safe: Any, g: Grader) -> None:
         question = [{"role": "user", "content": "Which day is the meeting?"}]
         reply = client.messages.create(model=MODEL, max_tokens=1024, messages=question)
         history = [*question, reply.to_param(), {"role": "user", "content": "At what time?"}]
-        got = g.run(f"replay_safe on {what}", replay_safe, copy.deepcopy(history))
+        got = g.value(f"replay_safe on {what}", replay_safe, copy.deepcopy(history))
         if got is None:
             continue
         try:
@@ -637,7 +637,7 @@ def _check_extract_contact(extract: Any, g: Grader) -> None:
         client, _ = _capped_client(sim)
         # Scripted: the JSON a model would write for this text.
         sim.script(json.dumps(answer))
-        got = g.run(f"extract_contact on {text!r}", extract, client, text)
+        got = g.value(f"extract_contact on {text!r}", extract, client, text)
         prefill = _ends_on_assistant(sim)
         if prefill is not None:
             g.expect(
