@@ -120,3 +120,20 @@ def test_every_topic_maps_to_a_notebook_section_that_exists():
         assert section.lower() in headings[stem].lower(), (
             f"{topic!r}: {stem} has no heading containing {section!r}"
         )
+
+
+def test_the_caching_lesson_names_every_model_whose_cache_read_is_not_a_tenth():
+    """08 states the read multipliers in prose, next to a table computed from the price
+    table: every active model whose read is not 0.1× input must be named with its rate."""
+    from claude_magic.models import MODELS
+
+    nb = nbformat.read(ROOT / "notebooks" / "08_prompt_caching.ipynb", as_version=4)
+    prose = next(
+        c.source for c in nb.cells if c.source.startswith("## What writes and reads cost")
+    )
+    for model in MODELS.values():
+        ratio = round(model.price.cache_read / model.price.input, 4)
+        if model.lifecycle != "active" or ratio == 0.1:
+            continue
+        name = model.display_name.removeprefix("Claude ")
+        assert name in prose and f"{ratio:g}×" in prose, (name, ratio)
