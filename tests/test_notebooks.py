@@ -8,6 +8,7 @@ that environment). Cells tagged `raises-exception` must fail; no other cell may,
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 TURN_MIME = "application/vnd.claude-magic.turn.v1+json"
 RAISES = "raises-exception"
+# A cell that demonstrates a failure: `try:` at the cell's top level, printing in `except`.
+_TOP_LEVEL_TRY = re.compile(r"^try:\n(?s:.*)^except .*\n(?s:.*)print\(", re.MULTILINE)
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -89,6 +92,8 @@ def test_runs_offline(path: Path, tmp_path: Path):
         assert not errors, f"{where} has an error output: {errors}"
         stderr = [o.text for o in cell.outputs if o.get("name") == "stderr"]
         assert not any("Error" in text for text in stderr), f"{where}: {stderr}"
+        if _TOP_LEVEL_TRY.search(cell.source):  # a lesson that shows an error shows something
+            assert cell.outputs, f"{where} caught nothing and printed nothing"
         if _sends(cell):
             datas = [o.get("data", {}) for o in cell.outputs]
             assert any(TURN_MIME in data for data in datas), f"{where} left no turn record"
