@@ -137,3 +137,13 @@ def test_the_caching_lesson_names_every_model_whose_cache_read_is_not_a_tenth():
             continue
         name = model.display_name.removeprefix("Claude ")
         assert name in prose and f"{ratio:g}×" in prose, (name, ratio)
+
+
+def test_a_notebook_that_names_the_course_index_links_to_it():
+    """The index of the notebooks is notebooks/README.md (docs/course.md is the topic map)."""
+    for path in COURSE:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            text = _text(cell)
+            if cell.cell_type == "markdown" and "index of all notebooks" in text:
+                assert "(README.md)" in text, f"{path.name}: {text!r}"
