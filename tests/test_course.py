@@ -109,3 +109,21 @@ def test_first_text_says_to_return_an_empty_string_not_none():
 
     result = EXERCISES["first_text"](first_text)
     assert [p for p in result.problems if "Return '' (not None)" in p], result.problems
+
+
+@pytest.mark.parametrize(
+    ("name", "n"),
+    [("complete", 1), ("tool_loop", 0), ("extract_contact", 0), ("chat_send", 1)],
+)
+def test_an_api_error_in_the_learners_code_is_told_by_status_and_message(name: str, n: int):
+    """Not the SDK's `Error code: 400 - {'type': 'error', ...}` dump of the whole body."""
+    problems = EXERCISES[name](EXERCISES[name].wrong[n]).problems
+    assert any("got a 400 from the API (BadRequestError): " in p for p in problems), problems
+    assert not any("Error code:" in p or "request_id" in p for p in problems), problems
+
+
+def test_a_ported_tool_call_that_drops_the_tool_use_block_is_told_why_not_only_the_400():
+    problems = EXERCISES["port_tool_call"](EXERCISES["port_tool_call"].wrong[2]).problems
+    assert any("got a 400 from the API" in p for p in problems), problems
+    assert any("lost its tool_use block" in p for p in problems), problems
+    assert not any("it returned None" in p for p in problems), "it raised: it returned nothing"

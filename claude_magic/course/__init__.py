@@ -86,7 +86,7 @@ class Grader:
         except NotImplementedError:
             self.problems.append(f"{what} is not written yet (it raises NotImplementedError).")
         except Exception as exc:  # the learner's code: any error is feedback, not a crash
-            self.problems.append(f"{what} raised {type(exc).__name__}: {exc}")
+            self.problems.append(f"{what} {_told(exc)}")
         return None
 
     def value(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -97,6 +97,16 @@ class Grader:
         if got is None and len(self.problems) == before:
             self.problems.append(f"{what} returned None: is its `return` missing?")
         return got
+
+
+def _told(exc: Exception) -> str:
+    """An exception in plain words: an API error by its status and the API's own message
+    (not the SDK's `Error code: 400 - {...}` dump of the whole body)."""
+    import anthropic
+
+    if isinstance(exc, anthropic.APIStatusError):
+        return f"got a {exc.status_code} from the API ({type(exc).__name__}): {exc.api_message}"
+    return f"raised {type(exc).__name__}: {exc}"
 
 
 def sandbox(**kwargs: Any) -> Any:
