@@ -127,3 +127,20 @@ def test_a_ported_tool_call_that_drops_the_tool_use_block_is_told_why_not_only_t
     assert any("got a 400 from the API" in p for p in problems), problems
     assert any("lost its tool_use block" in p for p in problems), problems
     assert not any("it returned None" in p for p in problems), "it raised: it returned nothing"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, ex in EXERCISES.items() if ex.takes))
+def test_a_stub_is_told_once_that_it_is_not_written_yet(name: str):
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    class Stub:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def send(self, *args, **kwargs):
+            raise NotImplementedError
+
+    ex = EXERCISES[name]
+    problems = ex(Stub if ex.takes[0].isupper() else stub).problems
+    assert len(problems) == 1 and problems[0].endswith("(it raises NotImplementedError)."), problems

@@ -31,6 +31,8 @@ __all__ = ["Exercise", "Grader", "Result", "exercise", "exercises", "sandbox"]
 _MODULES: tuple[str, ...] = ("basics", "replies", "tools_and_costs", "scale")
 """The course's exercise modules (claude_magic/course/<name>.py), imported on first use."""
 _REGISTRY: dict[str, Exercise] = {}
+NOT_WRITTEN = "(it raises NotImplementedError)."
+"""How a check says the learner's stub is still a stub."""
 
 
 @dataclass
@@ -81,22 +83,28 @@ class Grader:
 
     def run(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call the learner's code; an exception becomes a problem (and None is returned)."""
-        try:
-            return fn(*args, **kwargs)
-        except NotImplementedError:
-            self.problems.append(f"{what} is not written yet (it raises NotImplementedError).")
-        except Exception as exc:  # the learner's code: any error is feedback, not a crash
-            self.problems.append(f"{what} {_told(exc)}")
-        return None
+        return self.attempt(what, fn, *args, **kwargs)[1]
 
     def value(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """`run` for code that must give something back: None returned (a forgotten `return`)
         is a problem too, so a check never passes an answer it could not look at."""
-        before = len(self.problems)
-        got = self.run(what, fn, *args, **kwargs)
-        if got is None and len(self.problems) == before:
+        raised, got = self.attempt(what, fn, *args, **kwargs)
+        if got is None and not raised:
             self.problems.append(f"{what} returned None: is its `return` missing?")
         return got
+
+    def attempt(
+        self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> tuple[bool, Any]:
+        """(whether it raised, what it returned); "not written yet" is said once per check."""
+        try:
+            return False, fn(*args, **kwargs)
+        except NotImplementedError:
+            if not any(p.endswith(NOT_WRITTEN) for p in self.problems):
+                self.problems.append(f"{what} is not written yet {NOT_WRITTEN}")
+        except Exception as exc:  # the learner's code: any error is feedback, not a crash
+            self.problems.append(f"{what} {_told(exc)}")
+        return True, None
 
 
 def _told(exc: Exception) -> str:

@@ -39,9 +39,8 @@ def _types(message: dict[str, Any]) -> list[str]:
 def _call(g: Grader, what: str, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
     """Run the learner's code: (whether it returned rather than raised, what it returned).
     An exception is already noted as a problem by `g.run`."""
-    before = len(g.problems)
-    value = g.run(what, fn, *args)
-    return len(g.problems) == before, value
+    raised, value = g.attempt(what, fn, *args)
+    return not raised, value
 
 
 def _is_message(value: Any) -> bool:
