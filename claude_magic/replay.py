@@ -69,11 +69,14 @@ class AnswerBook:
     skipped: list[SkippedRecord] = field(default_factory=list)
     matched: int = 0
     missed: int = 0
-    _by_cell: dict[str, Turn] = field(init=False, repr=False)
+    _by_cell: dict[str, list[Turn]] = field(init=False, repr=False)
     _by_place: dict[tuple[str, int, str], Turn] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_cell = {t.cell_id: t for t in self.turns if t.cell_id}
+        self._by_cell = {}
+        for t in self.turns:  # several notebooks (copies of one) may share cell ids
+            if t.cell_id:
+                self._by_cell.setdefault(t.cell_id, []).append(t)
         self._by_place = {
             (t.chat, t.position, prompt_key(t.user)): t
             for t in self.turns
@@ -137,14 +140,16 @@ class AnswerBook:
         return outcome
 
     def _match(self, cell_id: str | None, chat: str, position: int, key: str) -> Match | Miss:
-        recorded = self._by_cell.get(cell_id) if cell_id else None
-        if recorded is not None:
-            if prompt_key(recorded.user) == key:
-                return Match(recorded, "cell id")
-            return Miss("this cell's prompt was edited after it was recorded")
+        same_id = self._by_cell.get(cell_id, []) if cell_id else []
+        same_prompt = [t for t in same_id if prompt_key(t.user) == key]
+        if same_prompt:  # the one recorded at this cell's place first, if several
+            best = min(same_prompt, key=lambda t: (t.chat != chat, t.position != position))
+            return Match(best, "cell id")
         recorded = self._by_place.get((chat, position, key))
         if recorded is not None:
             return Match(recorded, "prompt and position")
+        if same_id:
+            return Miss("this cell's prompt was edited after it was recorded")
         elsewhere = [t for t in self.turns if prompt_key(t.user) == key]
         if elsewhere:
             t = elsewhere[0]

@@ -15,6 +15,7 @@ import pytest
 import claude_magic
 from claude_magic.notebook import chats_from_notebook
 from claude_magic.replay import AnswerBook, Match, Miss, export_answers
+from claude_magic.turn import Turn
 from tests.fake_api import FakeApi
 from tests.kernel import Frontend, Kernel
 
@@ -129,3 +130,21 @@ def test_answers_file_packs_notebooks_for_a_course(recorded, tmp_path):
     assert {t.cell_id for t in book.turns} == {"a", "b", "c", "d"}
     with pytest.raises(FileExistsError):
         export_answers([path], target)
+
+
+def test_answers_from_notebooks_that_share_cell_ids(recorded, tmp_path):
+    """Copies of one notebook share cell ids: each cell finds the turn with its own prompt."""
+    path, _, _ = recorded
+    turns = AnswerBook.load(path).turns
+    other = []
+    for turn in turns:  # a second notebook, same cell ids, other prompts
+        record = turn.to_record()
+        record["user"] = {"role": "user", "content": [{"type": "text", "text": "Other."}]}
+        other.append(Turn.from_record(record))
+    for book in (AnswerBook(["x"], turns + other), AnswerBook(["x"], other + turns)):
+        ada = {"role": "user", "content": [{"type": "text", "text": "My name is Ada.\n"}]}
+        found = book.match("a", "default", 0, ada)
+        assert isinstance(found, Match) and found.by == "cell id", found
+        assert "Real answer" in found.turn.text()
+        edited = book.match("a", "default", 0, {"role": "user", "content": "Edited."})
+        assert isinstance(edited, Miss) and "edited" in edited.reason
