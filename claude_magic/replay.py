@@ -25,7 +25,7 @@ import copy
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -94,7 +94,7 @@ class AnswerBook:
         if not paths or missing:
             raise ReplayError(f"no such notebook or answers file: {text}")
         skipped: list[SkippedRecord] = []
-        turns = [t for p in paths for t in iter_turns(p, on_skip=skipped.append)]
+        turns = [t for p in paths for t in _notebook_turns(p, skipped.append)]
         return cls._checked([os.fspath(p) for p in paths], turns, skipped)
 
     @classmethod
@@ -170,6 +170,18 @@ class AnswerBook:
         if self.skipped:
             lines.append(f"{len(self.skipped)} unusable records were skipped.")
         return "\n".join(lines)
+
+
+def _notebook_turns(
+    path: Path, on_skip: Callable[[SkippedRecord], None] | None = None
+) -> list[Turn]:
+    """A notebook's turn records; ReplayError naming the file if it cannot be read."""
+    try:
+        return list(iter_turns(path, on_skip=on_skip))
+    except Exception as exc:  # nbformat and JSON errors vary
+        raise ReplayError(
+            f"{path} is not a readable notebook ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def prompt_key(user: Mapping[str, Any]) -> str:
@@ -288,7 +300,7 @@ def export_answers(
     for notebook in expand_paths(notebooks):
         if not notebook.is_file():
             raise ReplayError(f"no such notebook: {notebook}")
-        for turn in iter_turns(notebook):
+        for turn in _notebook_turns(notebook):
             answers.append({"notebook": notebook.name, "record": turn.to_record()})
     if not answers:
         raise ReplayError("no recorded turns in those notebooks: run their %%claude cells first")

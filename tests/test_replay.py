@@ -148,3 +148,17 @@ def test_answers_from_notebooks_that_share_cell_ids(recorded, tmp_path):
         assert "Real answer" in found.turn.text()
         edited = book.match("a", "default", 0, {"role": "user", "content": "Edited."})
         assert isinstance(edited, Miss) and "edited" in edited.reason
+
+
+def test_an_unreadable_notebook_is_one_clear_error(recorded, student, tmp_path):
+    path, _, _ = recorded
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    for source in (broken, tmp_path):  # the file itself, or a folder that holds it
+        result = student.run(f"%claude replay {source}")
+        assert result.error is not None and result.error["ename"] == "UsageError"
+        assert f"{broken} is not a readable notebook" in result.error_text
+        assert "Traceback" not in result.error_text
+    with pytest.raises(claude_magic.replay.ReplayError, match="not a readable notebook"):
+        export_answers([path, broken], tmp_path / "answers.json")
+    assert not (tmp_path / "answers.json").exists()
