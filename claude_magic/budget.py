@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ClaudeError
+from .formatting import usd
 
 BUDGET_ENV = "CLAUDE_MAGIC_BUDGET_USD"
 _configured: Callable[[], float | None] | None = None
@@ -31,6 +32,10 @@ class BudgetExceeded(ClaudeError):
     """A call (or a batch) would take the kernel past its budget; nothing was sent."""
 
 
+class BadBudget(ClaudeError, ValueError):
+    """CLAUDE_MAGIC_BUDGET_USD is not a dollar amount (one line, wherever it is read)."""
+
+
 def budget_from_env(environ: Mapping[str, str] = os.environ) -> float | None:
     """The hub's budget (CLAUDE_MAGIC_BUDGET_USD), or None when unset or empty."""
     raw = (environ.get(BUDGET_ENV) or "").strip()
@@ -39,11 +44,11 @@ def budget_from_env(environ: Mapping[str, str] = os.environ) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(
+        raise BadBudget(
             f"{BUDGET_ENV}={raw!r} is not an amount in US dollars (e.g. 2.50)"
         ) from None
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{BUDGET_ENV}={raw!r}: the budget must be a dollar amount >= 0")
+        raise BadBudget(f"{BUDGET_ENV}={raw!r}: the budget must be a dollar amount >= 0")
     return value
 
 
@@ -93,20 +98,39 @@ class Budget:
 
         tokens = count_input_tokens(dict(request))
         cost = estimate_input_cost_usd(str(request.get("model", "")), tokens)
-        self.check_cost(0.0 if math.isnan(cost) else cost, what="this call")
+        cost = 0.0 if math.isnan(cost) else cost
+        if _sends_tool_results(request):  # a tool loop's later call: earlier ones went out
+            self.check_cost(
+                cost,
+                what="the next call of this cell's tool loop",
+                unsent="That call was not sent (the cell's earlier calls were, and are in "
+                "the ledger); the cell stops here and nothing is added to the chat.",
+            )
+        else:
+            self.check_cost(cost, what="this call")
 
-    def check_cost(self, cost_usd: float, *, what: str) -> None:
+    def check_cost(self, cost_usd: float, *, what: str, unsent: str = "Nothing was sent.") -> None:
         """Raise BudgetExceeded if `cost_usd` more would pass the limit."""
         spent = self.spent_usd
         if spent + cost_usd <= self.limit_usd:
             return
         raise BudgetExceeded(
-            f"Budget reached: this kernel has spent ${spent:.4f} of its "
-            f"${self.limit_usd:.2f} budget, and {what} would cost about ${cost_usd:.4f} "
-            "more. Nothing was sent. To raise it: %config ClaudeMagics.budget_usd = "
+            f"Budget reached: this kernel has spent {usd(spent)} of its "
+            f"{usd(self.limit_usd)} budget, and {what} would cost about {usd(cost_usd)} "
+            f"more. {unsent} To raise it: %config ClaudeMagics.budget_usd = "
             f"{_raised(self.limit_usd, spent + cost_usd)} (or ask whoever set "
             f"{BUDGET_ENV} for this kernel)."
         )
+
+
+def _sends_tool_results(request: Mapping[str, Any]) -> bool:
+    """Whether the request answers tool calls (so its cell already made an API call)."""
+    messages = request.get("messages") or []
+    last = messages[-1] if messages else {}
+    content = last.get("content") if isinstance(last, Mapping) else None
+    return isinstance(content, list) and any(
+        isinstance(b, Mapping) and b.get("type") == "tool_result" for b in content
+    )
 
 
 def _raised(limit: float, needed: float) -> str:
