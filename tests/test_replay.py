@@ -162,3 +162,19 @@ def test_an_unreadable_notebook_is_one_clear_error(recorded, student, tmp_path):
     with pytest.raises(claude_magic.replay.ReplayError, match="not a readable notebook"):
         export_answers([path, broken], tmp_path / "answers.json")
     assert not (tmp_path / "answers.json").exists()
+
+
+def test_a_replayed_cell_that_stops_early_leaves_nothing_to_the_next(recorded, student):
+    """The recorded follow-up of a tool loop cut short must not answer the next cell."""
+    path, _, _ = recorded
+    student.run("%claude reset")
+    student.run(f"%claude replay {path}")
+    cut = student.run(
+        "%%claude --tools add --max-iterations 1\nPlease use add on 2 and 3.", cell_id="c"
+    )
+    assert cut.error is not None and "Stopped after 1 API calls" in cut.error_text
+    new = student.run("%%claude\nSomething nobody recorded.", cell_id="n")
+    assert new.error is None, new.error_text
+    shown = json.dumps(new.displays())
+    assert "offline simulator" in shown and "Real answer" not in shown
+    student.run("%claude replay off")
