@@ -155,9 +155,12 @@ class AnswerBook:
             t = elsewhere[0]
             return Miss(
                 f"this prompt was recorded as turn {_ordinal(t.position)} of chat {t.chat!r}, "
-                f"not turn {_ordinal(position)} of chat {chat!r} (run the cells in order)"
+                f"not turn {_ordinal(position)} of chat {chat!r}: run the cells in order"
             )
-        return Miss("no recorded answer for this prompt (a new or edited cell)")
+        return Miss(
+            "no recorded answer for this prompt: a new or edited cell, or one whose recorded "
+            "run was refused or failed (those leave no record)"
+        )
 
     def describe(self) -> str:
         """What is loaded and how matching went so far (`%claude replay`)."""

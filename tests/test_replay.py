@@ -104,7 +104,10 @@ def test_an_edited_prompt_gets_the_simulator_with_a_notice(recorded, student):
     )
     assert "offline simulator" in shown
     new = student.run("%%claude\nA question nobody recorded.", cell_id="z")
-    assert "no recorded answer for this prompt" in json.dumps(new.displays())
+    # a teacher's refused or failed cell left no record: the notice does not call it new
+    assert "new or edited cell, or one whose recorded run was refused or failed" in (
+        json.dumps(new.displays())
+    )
     off = student.run("%claude replay off")
     assert "Replay off" in off.stdout
     assert student.run("%claude replay").stdout.startswith("No recording loaded")
