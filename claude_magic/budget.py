@@ -82,6 +82,8 @@ class Budget:
 
     limit_usd: float
     rows: Callable[[], Iterable[Mapping[str, Any]]]
+    held: Callable[[], float] = lambda: 0.0
+    """The worst case of batches submitted but not read yet (not in the ledger so far)."""
 
     @property
     def spent_usd(self) -> float:
@@ -89,7 +91,7 @@ class Budget:
 
     @property
     def left_usd(self) -> float:
-        return max(self.limit_usd - self.spent_usd, 0.0)
+        return max(self.limit_usd - self.spent_usd - self.held(), 0.0)
 
     def check(self, request: Mapping[str, Any]) -> None:
         """Raise BudgetExceeded if this request's input alone would pass the limit."""
@@ -111,14 +113,15 @@ class Budget:
 
     def check_cost(self, cost_usd: float, *, what: str, unsent: str = "Nothing was sent.") -> None:
         """Raise BudgetExceeded if `cost_usd` more would pass the limit."""
-        spent = self.spent_usd
-        if spent + cost_usd <= self.limit_usd:
+        spent, held = self.spent_usd, self.held()
+        if spent + held + cost_usd <= self.limit_usd:
             return
+        held_note = f" (and {usd(held)} is held for batches not read yet)" if held else ""
         raise BudgetExceeded(
-            f"Budget reached: this kernel has spent {usd(spent)} of its "
+            f"Budget reached: this kernel has spent {usd(spent)}{held_note} of its "
             f"{usd(self.limit_usd)} budget, and {what} would cost about {usd(cost_usd)} "
             f"more. {unsent} To raise it: %config ClaudeMagics.budget_usd = "
-            f"{_raised(self.limit_usd, spent + cost_usd)} (or ask whoever set "
+            f"{_raised(self.limit_usd, spent + held + cost_usd)} (or ask whoever set "
             f"{BUDGET_ENV} for this kernel)."
         )
 

@@ -181,3 +181,34 @@ def test_a_bad_hub_budget_is_one_line_in_a_batch_too(tmp_path) -> None:
             assert not api.batches
         finally:
             kernel.close()
+
+
+def test_batches_not_read_yet_hold_their_worst_case(tmp_path) -> None:
+    """A loop of `batch(..., wait=False)` cannot pass the budget: each running batch holds
+    its worst case until its results are read (then its billed rows count instead)."""
+    from tests.fake_api import FakeApi
+    from tests.kernel import Kernel
+
+    with FakeApi() as api:
+        env = {
+            "ANTHROPIC_API_KEY": "sk-class-not-real",
+            "ANTHROPIC_BASE_URL": api.url,
+            "CLAUDE_MAGIC_BUDGET_USD": "0.015",  # one batch's worst case ($0.010), not two
+        }
+        kernel = Kernel(env=env, cwd=str(tmp_path))
+        try:
+            setup = "import claude_magic, pandas as pd\ndf = pd.DataFrame({'q': ['a', 'b']})"
+            assert kernel.run(setup).error is None
+            submit = "claude_magic.batch(df, '{q}', wait=False, progress=False, poll_interval=0.01)"
+            first = kernel.run(f"j1 = {submit}")
+            assert first.error is None, first.error_text
+            second = kernel.run(f"j2 = {submit}")
+            assert second.error is not None and second.error["ename"] == "BudgetExceeded"
+            assert "is held for batches not read yet" in second.error_text
+            assert len(api.batches) == 1
+            assert kernel.run("j1.wait()").error is None  # read: its real cost counts now
+            third = kernel.run(f"j3 = {submit}")
+            assert third.error is None, third.error_text
+            assert len(api.batches) == 2
+        finally:
+            kernel.close()
