@@ -149,7 +149,10 @@ class AnswerBook:
         if recorded is not None:
             return Match(recorded, "prompt and position")
         if same_id:
-            return Miss("this cell's prompt was edited after it was recorded")
+            return Miss(
+                "this cell's prompt is not the recorded one: edited, or a {{variable}} in it "
+                "has another value"
+            )
         elsewhere = [t for t in self.turns if prompt_key(t.user) == key]
         if elsewhere:
             t = elsewhere[0]

@@ -99,9 +99,10 @@ def test_an_edited_prompt_gets_the_simulator_with_a_notice(recorded, student):
     edited = student.run("%%claude\nMy name is Grace.", cell_id="a")
     assert edited.error is None, edited.error_text
     shown = json.dumps(edited.displays())
-    assert "Not in the recording (this cell&#x27;s prompt was edited" in shown or (
-        "Not in the recording (this cell's prompt was edited" in shown
+    assert "Not in the recording (this cell&#x27;s prompt is not the recorded one" in shown or (
+        "Not in the recording (this cell's prompt is not the recorded one" in shown
     )
+    assert "a {{variable}} in it has another value" in shown  # interpolation, not an edit
     assert "offline simulator" in shown
     new = student.run("%%claude\nA question nobody recorded.", cell_id="z")
     # a teacher's refused or failed cell left no record: the notice does not call it new
