@@ -87,8 +87,8 @@ class AnswerBook:
     def load(cls, path: str | os.PathLike[str]) -> AnswerBook:
         """Answers from a saved notebook, a folder or glob of them, or an answers file."""
         text = os.fspath(path)
-        if text.endswith(".json"):
-            return cls._from_answers_file(Path(text))
+        if text.endswith(".json") or (os.path.isfile(text) and not text.endswith(".ipynb")):
+            return cls._from_answers_file(Path(text))  # export_answers writes any name given
         paths = expand_paths(text)
         missing = [p for p in paths if not p.is_file()]
         if not paths or missing:

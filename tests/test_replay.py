@@ -134,6 +134,8 @@ def test_answers_file_packs_notebooks_for_a_course(recorded, tmp_path):
     assert {t.cell_id for t in book.turns} == {"a", "b", "c", "d"}
     with pytest.raises(FileExistsError):
         export_answers([path], target)
+    unsuffixed = export_answers([path], tmp_path / "answers")  # any name given is loadable
+    assert len(AnswerBook.load(unsuffixed).turns) == 4
 
 
 def test_answers_from_notebooks_that_share_cell_ids(recorded, tmp_path):
