@@ -116,7 +116,12 @@ class Budget:
         spent, held = self.spent_usd, self.held()
         if spent + held + cost_usd <= self.limit_usd:
             return
-        held_note = f" (and {usd(held)} is held for batches not read yet)" if held else ""
+        held_note = (
+            f" (and {usd(held)} is held for batches not read yet: their job's .wait() or "
+            ".results() releases it)"
+            if held
+            else ""
+        )
         raise BudgetExceeded(
             f"Budget reached: this kernel has spent {usd(spent)}{held_note} of its "
             f"{usd(self.limit_usd)} budget, and {what} would cost about {usd(cost_usd)} "
