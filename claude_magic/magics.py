@@ -93,8 +93,8 @@ class ClaudeMagics(Magics):
     budget_usd = Float(
         None,
         allow_none=True,
-        help=f"Stop sending once the API has billed this kernel this many USD (None: no "
-        f"limit). Unless set, {BUDGET_ENV} decides.",
+        help=f"Stop sending once the API has billed this kernel this many USD. None (the "
+        f"default): {BUDGET_ENV} decides; without it, no limit.",
     ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:

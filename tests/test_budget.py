@@ -212,3 +212,12 @@ def test_batches_not_read_yet_hold_their_worst_case(tmp_path) -> None:
             assert len(api.batches) == 2
         finally:
             kernel.close()
+
+
+def test_the_setting_help_says_none_leaves_the_hub_limit() -> None:
+    """`budget_usd = None` does not lift CLAUDE_MAGIC_BUDGET_USD; the help must not say so."""
+    from claude_magic.magics import ClaudeMagics
+
+    help_text = ClaudeMagics.class_traits()["budget_usd"].help
+    assert "None (the default): CLAUDE_MAGIC_BUDGET_USD decides" in help_text
+    assert "(None: no limit)" not in help_text
