@@ -101,7 +101,7 @@ class Budget:
         tokens = count_input_tokens(dict(request))
         cost = estimate_input_cost_usd(str(request.get("model", "")), tokens)
         cost = 0.0 if math.isnan(cost) else cost
-        if _sends_tool_results(request):  # a tool loop's later call: earlier ones went out
+        if _continues_a_turn(request):  # a tool loop's later call: earlier ones went out
             self.check_cost(
                 cost,
                 what="the next call of this cell's tool loop",
@@ -131,13 +131,18 @@ class Budget:
         )
 
 
-def _sends_tool_results(request: Mapping[str, Any]) -> bool:
-    """Whether the request answers tool calls (so its cell already made an API call)."""
+def _continues_a_turn(request: Mapping[str, Any]) -> bool:
+    """Whether the request is a later call of a cell's turn (so an earlier one went out):
+    it answers tool calls, or resumes a paused turn (server tool blocks, not a prefill)."""
     messages = request.get("messages") or []
     last = messages[-1] if messages else {}
     content = last.get("content") if isinstance(last, Mapping) else None
-    return isinstance(content, list) and any(
-        isinstance(b, Mapping) and b.get("type") == "tool_result" for b in content
+    if not isinstance(content, list):
+        return False
+    later = "tool_result" if last.get("role") == "user" else None
+    return any(
+        isinstance(b, Mapping) and (b.get("type") == later if later else b.get("type") != "text")
+        for b in content
     )
 
 

@@ -221,3 +221,49 @@ def test_the_setting_help_says_none_leaves_the_hub_limit() -> None:
     help_text = ClaudeMagics.class_traits()["budget_usd"].help
     assert "None (the default): CLAUDE_MAGIC_BUDGET_USD decides" in help_text
     assert "(None: no limit)" not in help_text
+
+
+def test_a_paused_turn_stopped_by_the_budget_says_its_first_call_went_out() -> None:
+    from claude_magic.tools import ToolSet, server_tool_specs
+
+    sim, chat, ledger = Simulator(), Chat("x"), Ledger()
+    search = {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}
+    sim.script(
+        {
+            "content": [{"type": "text", "text": "Working on it…"}, search],
+            "stop_reason": "pause_turn",
+            "usage": {"input_tokens": 600_000},
+        }
+    )
+    options = RequestOptions(model="claude-sonnet-5-5", max_tokens=100)
+    options.tools = ToolSet(server=tuple(server_tool_specs(["web_search"])))
+    exchange = Exchange(
+        client=sim.client(),
+        chat=chat,
+        user=user_message("Search for tide tables."),
+        options=options,
+        view=NullView(),
+        offline=False,
+        on_call=lambda call, turn: ledger.record(call, chat="x", cell_id=None, execution_count=1),
+        budget=Budget(1.00, lambda: ledger.rows),
+    )
+    with pytest.raises(BudgetExceeded, match="the next call of this cell") as caught:
+        exchange.run()
+    assert "Nothing was sent" not in str(caught.value) and len(ledger) == 1
+
+
+def test_a_prefill_is_not_taken_for_a_later_call() -> None:
+    sim, ledger = Simulator(), Ledger()
+    ledger.rows.append(billed_row(0.99))
+    exchange = Exchange(
+        client=sim.client(),
+        chat=Chat("x"),
+        user=user_message("word " * 40_000),
+        options=RequestOptions(model="claude-haiku-4-5", max_tokens=100, prefill="{"),
+        view=NullView(),
+        offline=False,
+        on_call=lambda call, turn: ledger.record(call, chat="x", cell_id=None, execution_count=1),
+        budget=Budget(1.00, lambda: ledger.rows),
+    )
+    with pytest.raises(BudgetExceeded, match="Nothing was sent"):
+        exchange.run()
