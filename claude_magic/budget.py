@@ -139,11 +139,10 @@ def _continues_a_turn(request: Mapping[str, Any]) -> bool:
     content = last.get("content") if isinstance(last, Mapping) else None
     if not isinstance(content, list):
         return False
-    later = "tool_result" if last.get("role") == "user" else None
-    return any(
-        isinstance(b, Mapping) and (b.get("type") == later if later else b.get("type") != "text")
-        for b in content
-    )
+    types = {b.get("type") for b in content if isinstance(b, Mapping)}
+    if last.get("role") == "user":
+        return "tool_result" in types
+    return bool(types - {"text"})  # a paused turn's server tool blocks; a prefill is text
 
 
 def _raised(limit: float, needed: float) -> str:
