@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ClaudeError
+from .formatting import usd
 
 BUDGET_ENV = "CLAUDE_MAGIC_BUDGET_USD"
 _configured: Callable[[], float | None] | None = None
@@ -31,6 +32,10 @@ class BudgetExceeded(ClaudeError):
     """A call (or a batch) would take the kernel past its budget; nothing was sent."""
 
 
+class BadBudget(ClaudeError, ValueError):
+    """CLAUDE_MAGIC_BUDGET_USD is not a dollar amount (one line, wherever it is read)."""
+
+
 def budget_from_env(environ: Mapping[str, str] = os.environ) -> float | None:
     """The hub's budget (CLAUDE_MAGIC_BUDGET_USD), or None when unset or empty."""
     raw = (environ.get(BUDGET_ENV) or "").strip()
@@ -39,11 +44,11 @@ def budget_from_env(environ: Mapping[str, str] = os.environ) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(
+        raise BadBudget(
             f"{BUDGET_ENV}={raw!r} is not an amount in US dollars (e.g. 2.50)"
         ) from None
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{BUDGET_ENV}={raw!r}: the budget must be a dollar amount >= 0")
+        raise BadBudget(f"{BUDGET_ENV}={raw!r}: the budget must be a dollar amount >= 0")
     return value
 
 
@@ -77,6 +82,8 @@ class Budget:
 
     limit_usd: float
     rows: Callable[[], Iterable[Mapping[str, Any]]]
+    held: Callable[[], float] = lambda: 0.0
+    """The worst case of batches submitted but not read yet (not in the ledger so far)."""
 
     @property
     def spent_usd(self) -> float:
@@ -84,7 +91,7 @@ class Budget:
 
     @property
     def left_usd(self) -> float:
-        return max(self.limit_usd - self.spent_usd, 0.0)
+        return max(self.limit_usd - self.spent_usd - self.held(), 0.0)
 
     def check(self, request: Mapping[str, Any]) -> None:
         """Raise BudgetExceeded if this request's input alone would pass the limit."""
@@ -93,20 +100,49 @@ class Budget:
 
         tokens = count_input_tokens(dict(request))
         cost = estimate_input_cost_usd(str(request.get("model", "")), tokens)
-        self.check_cost(0.0 if math.isnan(cost) else cost, what="this call")
+        cost = 0.0 if math.isnan(cost) else cost
+        if _continues_a_turn(request):  # a tool loop's later call: earlier ones went out
+            self.check_cost(
+                cost,
+                what="the next call of this cell's tool loop",
+                unsent="That call was not sent (the cell's earlier calls were, and are in "
+                "the ledger); the cell stops here and nothing is added to the chat.",
+            )
+        else:
+            self.check_cost(cost, what="this call")
 
-    def check_cost(self, cost_usd: float, *, what: str) -> None:
+    def check_cost(self, cost_usd: float, *, what: str, unsent: str = "Nothing was sent.") -> None:
         """Raise BudgetExceeded if `cost_usd` more would pass the limit."""
-        spent = self.spent_usd
-        if spent + cost_usd <= self.limit_usd:
+        spent, held = self.spent_usd, self.held()
+        if spent + held + cost_usd <= self.limit_usd:
             return
+        held_note = (
+            f" (and {usd(held)} is held for batches not read yet: their job's .wait() or "
+            ".results() releases it)"
+            if held
+            else ""
+        )
         raise BudgetExceeded(
-            f"Budget reached: this kernel has spent ${spent:.4f} of its "
-            f"${self.limit_usd:.2f} budget, and {what} would cost about ${cost_usd:.4f} "
-            "more. Nothing was sent. To raise it: %config ClaudeMagics.budget_usd = "
-            f"{_raised(self.limit_usd, spent + cost_usd)} (or ask whoever set "
+            f"Budget reached: this kernel has spent {usd(spent)}{held_note} of its "
+            f"{usd(self.limit_usd)} budget, and {what} would cost about {usd(cost_usd)} "
+            f"more. {unsent} To raise it: %config ClaudeMagics.budget_usd = "
+            f"{_raised(self.limit_usd, spent + held + cost_usd)} (or ask whoever set "
             f"{BUDGET_ENV} for this kernel)."
         )
+
+
+def _continues_a_turn(request: Mapping[str, Any]) -> bool:
+    """Whether the request is a later call of a cell's turn (so an earlier one went out):
+    it answers tool calls, or resumes a paused turn (server tool blocks, not a prefill)."""
+    messages = request.get("messages") or []
+    last = messages[-1] if messages else {}
+    content = last.get("content") if isinstance(last, Mapping) else None
+    if not isinstance(content, list):
+        return False
+    types = {b.get("type") for b in content if isinstance(b, Mapping)}
+    if last.get("role") == "user":
+        return "tool_result" in types
+    return bool(types - {"text"})  # a paused turn's server tool blocks; a prefill is text
 
 
 def _raised(limit: float, needed: float) -> str:

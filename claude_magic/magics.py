@@ -93,8 +93,8 @@ class ClaudeMagics(Magics):
     budget_usd = Float(
         None,
         allow_none=True,
-        help=f"Stop sending once the API has billed this kernel this many USD (None: no "
-        f"limit). Unless set, {BUDGET_ENV} decides.",
+        help=f"Stop sending once the API has billed this kernel this many USD. None (the "
+        f"default): {BUDGET_ENV} decides; without it, no limit.",
     ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
@@ -294,9 +294,9 @@ class ClaudeMagics(Magics):
         user = user_message(text, attachments)
         if args.dry_run:
             return commands.dry_run(chat, cell_id, user, options, backend, fresh=args.new)
-        replayed, notice = False, None
+        scripted, notice = [], None
         if session.replay is not None:
-            replayed, notice = self._replay(session, chat, cell_id, user, options, args)
+            scripted, notice = self._replay(session, chat, cell_id, user, options, args)
             backend = "offline"
         if backend == "offline":
             session.backends.token_rate = self._token_rate()
@@ -325,7 +325,7 @@ class ClaudeMagics(Magics):
             fresh=args.new,
             chats=session.chats,
             notice=notice,
-            replayed=replayed,
+            replayed=bool(scripted),
             budget=spending,
         )
         try:
@@ -334,6 +334,8 @@ class ClaudeMagics(Magics):
             raise Interrupted(
                 "Nothing was added to the chat. Run the cell again to retry."
             ) from None
+        finally:  # a replay that stopped early leaves no recorded answer to the next call
+            session.backends.simulator.unscript(scripted)
         if backend != "offline":
             session.vouch_for(turn.replies)
         message = exchange.last_message
@@ -355,22 +357,22 @@ class ClaudeMagics(Magics):
         user: dict[str, Any],
         options: RequestOptions,
         args: Any,
-    ) -> tuple[bool, str | None]:
+    ) -> tuple[list[object], str | None]:
         """Script the cell's recorded turn into the kernel's simulator, or say why not.
 
-        Returns (replayed, notice). Either way the cell is answered offline.
+        Returns (the scripted replies, none if no match; notice). Either way the cell is
+        answered offline.
         """
         from .replay import Match, RecordedTools, scripted_messages
 
         position = 0 if args.new else chat.position_for(cell_id)
         found = session.replay.match(cell_id, chat.name, position, user)
         if not isinstance(found, Match):
-            return False, f"Not in the recording ({found.reason}): the offline simulator answers."
+            return [], f"Not in the recording ({found.reason}): the offline simulator answers."
         simulator = session.backends.simulator
-        for message in scripted_messages(found.turn, options.prefill):
-            simulator.script(message)
+        scripted = [simulator.script(m) for m in scripted_messages(found.turn, options.prefill)]
         options.tools = RecordedTools.of(options.tools, found.turn)
-        return True, None
+        return scripted, None
 
     def _backend(self, args: Any) -> str:
         if args.offline:

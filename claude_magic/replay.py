@@ -25,7 +25,7 @@ import copy
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,11 +69,14 @@ class AnswerBook:
     skipped: list[SkippedRecord] = field(default_factory=list)
     matched: int = 0
     missed: int = 0
-    _by_cell: dict[str, Turn] = field(init=False, repr=False)
+    _by_cell: dict[str, list[Turn]] = field(init=False, repr=False)
     _by_place: dict[tuple[str, int, str], Turn] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_cell = {t.cell_id: t for t in self.turns if t.cell_id}
+        self._by_cell = {}
+        for t in self.turns:  # several notebooks (copies of one) may share cell ids
+            if t.cell_id:
+                self._by_cell.setdefault(t.cell_id, []).append(t)
         self._by_place = {
             (t.chat, t.position, prompt_key(t.user)): t
             for t in self.turns
@@ -84,14 +87,14 @@ class AnswerBook:
     def load(cls, path: str | os.PathLike[str]) -> AnswerBook:
         """Answers from a saved notebook, a folder or glob of them, or an answers file."""
         text = os.fspath(path)
-        if text.endswith(".json"):
-            return cls._from_answers_file(Path(text))
+        if text.endswith(".json") or (os.path.isfile(text) and not text.endswith(".ipynb")):
+            return cls._from_answers_file(Path(text))  # export_answers writes any name given
         paths = expand_paths(text)
         missing = [p for p in paths if not p.is_file()]
         if not paths or missing:
             raise ReplayError(f"no such notebook or answers file: {text}")
         skipped: list[SkippedRecord] = []
-        turns = [t for p in paths for t in iter_turns(p, on_skip=skipped.append)]
+        turns = [t for p in paths for t in _notebook_turns(p, skipped.append)]
         return cls._checked([os.fspath(p) for p in paths], turns, skipped)
 
     @classmethod
@@ -137,22 +140,30 @@ class AnswerBook:
         return outcome
 
     def _match(self, cell_id: str | None, chat: str, position: int, key: str) -> Match | Miss:
-        recorded = self._by_cell.get(cell_id) if cell_id else None
-        if recorded is not None:
-            if prompt_key(recorded.user) == key:
-                return Match(recorded, "cell id")
-            return Miss("this cell's prompt was edited after it was recorded")
+        same_id = self._by_cell.get(cell_id, []) if cell_id else []
+        same_prompt = [t for t in same_id if prompt_key(t.user) == key]
+        if same_prompt:  # the one recorded at this cell's place first, if several
+            best = min(same_prompt, key=lambda t: (t.chat != chat, t.position != position))
+            return Match(best, "cell id")
         recorded = self._by_place.get((chat, position, key))
         if recorded is not None:
             return Match(recorded, "prompt and position")
+        if same_id:
+            return Miss(
+                "this cell's prompt is not the recorded one: edited, or a {{variable}} in it "
+                "has another value"
+            )
         elsewhere = [t for t in self.turns if prompt_key(t.user) == key]
         if elsewhere:
             t = elsewhere[0]
             return Miss(
                 f"this prompt was recorded as turn {_ordinal(t.position)} of chat {t.chat!r}, "
-                f"not turn {_ordinal(position)} of chat {chat!r} (run the cells in order)"
+                f"not turn {_ordinal(position)} of chat {chat!r}: run the cells in order"
             )
-        return Miss("no recorded answer for this prompt (a new or edited cell)")
+        return Miss(
+            "no recorded answer for this prompt: a new or edited cell, or one whose recorded "
+            "run was refused or failed (those leave no record)"
+        )
 
     def describe(self) -> str:
         """What is loaded and how matching went so far (`%claude replay`)."""
@@ -165,6 +176,18 @@ class AnswerBook:
         if self.skipped:
             lines.append(f"{len(self.skipped)} unusable records were skipped.")
         return "\n".join(lines)
+
+
+def _notebook_turns(
+    path: Path, on_skip: Callable[[SkippedRecord], None] | None = None
+) -> list[Turn]:
+    """A notebook's turn records; ReplayError naming the file if it cannot be read."""
+    try:
+        return list(iter_turns(path, on_skip=on_skip))
+    except Exception as exc:  # nbformat and JSON errors vary
+        raise ReplayError(
+            f"{path} is not a readable notebook ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def prompt_key(user: Mapping[str, Any]) -> str:
@@ -283,7 +306,7 @@ def export_answers(
     for notebook in expand_paths(notebooks):
         if not notebook.is_file():
             raise ReplayError(f"no such notebook: {notebook}")
-        for turn in iter_turns(notebook):
+        for turn in _notebook_turns(notebook):
             answers.append({"notebook": notebook.name, "record": turn.to_record()})
     if not answers:
         raise ReplayError("no recorded turns in those notebooks: run their %%claude cells first")

@@ -7,6 +7,7 @@ No IPython or widget import.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from .backend import Backends
@@ -34,7 +35,12 @@ class Session:
         from .budget import Budget, limit_usd
 
         limit = limit_usd()
-        return None if limit is None else Budget(limit, lambda: self.ledger.rows)
+        return None if limit is None else Budget(limit, lambda: self.ledger.rows, self._held_usd)
+
+    def _held_usd(self) -> float:
+        """What this kernel's batches still running hold against its budget."""
+        jobs = sys.modules.get("claude_magic.batching.job")  # no batch made yet: nothing
+        return jobs.held_usd(self) if jobs is not None else 0.0
 
     def record_call(self, call: CallRecord, turn: Turn) -> None:
         """The exchange's ledger hook: one row per billed API call."""

@@ -15,6 +15,7 @@ import pytest
 import claude_magic
 from claude_magic.notebook import chats_from_notebook
 from claude_magic.replay import AnswerBook, Match, Miss, export_answers
+from claude_magic.turn import Turn
 from tests.fake_api import FakeApi
 from tests.kernel import Frontend, Kernel
 
@@ -98,12 +99,16 @@ def test_an_edited_prompt_gets_the_simulator_with_a_notice(recorded, student):
     edited = student.run("%%claude\nMy name is Grace.", cell_id="a")
     assert edited.error is None, edited.error_text
     shown = json.dumps(edited.displays())
-    assert "Not in the recording (this cell&#x27;s prompt was edited" in shown or (
-        "Not in the recording (this cell's prompt was edited" in shown
+    assert "Not in the recording (this cell&#x27;s prompt is not the recorded one" in shown or (
+        "Not in the recording (this cell's prompt is not the recorded one" in shown
     )
+    assert "a {{variable}} in it has another value" in shown  # interpolation, not an edit
     assert "offline simulator" in shown
     new = student.run("%%claude\nA question nobody recorded.", cell_id="z")
-    assert "no recorded answer for this prompt" in json.dumps(new.displays())
+    # a teacher's refused or failed cell left no record: the notice does not call it new
+    assert "new or edited cell, or one whose recorded run was refused or failed" in (
+        json.dumps(new.displays())
+    )
     off = student.run("%claude replay off")
     assert "Replay off" in off.stdout
     assert student.run("%claude replay").stdout.startswith("No recording loaded")
@@ -129,3 +134,53 @@ def test_answers_file_packs_notebooks_for_a_course(recorded, tmp_path):
     assert {t.cell_id for t in book.turns} == {"a", "b", "c", "d"}
     with pytest.raises(FileExistsError):
         export_answers([path], target)
+    unsuffixed = export_answers([path], tmp_path / "answers")  # any name given is loadable
+    assert len(AnswerBook.load(unsuffixed).turns) == 4
+
+
+def test_answers_from_notebooks_that_share_cell_ids(recorded, tmp_path):
+    """Copies of one notebook share cell ids: each cell finds the turn with its own prompt."""
+    path, _, _ = recorded
+    turns = AnswerBook.load(path).turns
+    other = []
+    for turn in turns:  # a second notebook, same cell ids, other prompts
+        record = turn.to_record()
+        record["user"] = {"role": "user", "content": [{"type": "text", "text": "Other."}]}
+        other.append(Turn.from_record(record))
+    for book in (AnswerBook(["x"], turns + other), AnswerBook(["x"], other + turns)):
+        ada = {"role": "user", "content": [{"type": "text", "text": "My name is Ada.\n"}]}
+        found = book.match("a", "default", 0, ada)
+        assert isinstance(found, Match) and found.by == "cell id", found
+        assert "Real answer" in found.turn.text()
+        edited = book.match("a", "default", 0, {"role": "user", "content": "Edited."})
+        assert isinstance(edited, Miss) and "edited" in edited.reason
+
+
+def test_an_unreadable_notebook_is_one_clear_error(recorded, student, tmp_path):
+    path, _, _ = recorded
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    for source in (broken, tmp_path):  # the file itself, or a folder that holds it
+        result = student.run(f"%claude replay {source}")
+        assert result.error is not None and result.error["ename"] == "UsageError"
+        assert f"{broken} is not a readable notebook" in result.error_text
+        assert "Traceback" not in result.error_text
+    with pytest.raises(claude_magic.replay.ReplayError, match="not a readable notebook"):
+        export_answers([path, broken], tmp_path / "answers.json")
+    assert not (tmp_path / "answers.json").exists()
+
+
+def test_a_replayed_cell_that_stops_early_leaves_nothing_to_the_next(recorded, student):
+    """The recorded follow-up of a tool loop cut short must not answer the next cell."""
+    path, _, _ = recorded
+    student.run("%claude reset")
+    student.run(f"%claude replay {path}")
+    cut = student.run(
+        "%%claude --tools add --max-iterations 1\nPlease use add on 2 and 3.", cell_id="c"
+    )
+    assert cut.error is not None and "Stopped after 1 API calls" in cut.error_text
+    new = student.run("%%claude\nSomething nobody recorded.", cell_id="n")
+    assert new.error is None, new.error_text
+    shown = json.dumps(new.displays())
+    assert "offline simulator" in shown and "Real answer" not in shown
+    student.run("%claude replay off")

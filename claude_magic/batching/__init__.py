@@ -94,10 +94,10 @@ def batch(
     if dry_run:
         return found  # shown as its one line
     print(found)
+    worst = 0.0 if offline or math.isnan(found.worst_usd) else found.worst_usd
     if not offline:
         spending = session.budget()
         if spending is not None:
-            worst = 0.0 if math.isnan(found.worst_usd) else found.worst_usd
             kind = "these realtime calls" if realtime else "this batch"
             spending.check_cost(worst, what=f"{kind} of {plural(len(params), 'request')}")
     context = _context(magics)
@@ -114,6 +114,7 @@ def batch(
             context=context,
             poll_interval=poll_interval,
             progress=progress,
+            worst_usd=worst,
         )
     )
     print(

@@ -81,6 +81,9 @@ class BatchJob:
     poll_interval: float | None = None
     progress: bool = True
     sleep: Callable[[float], None] = time.sleep
+    worst_usd: float = 0.0
+    """The worst case checked against the kernel's budget when the job was submitted: held
+    against it until the results are read (their billed ledger rows count instead)."""
     _outcomes: dict[int, Outcome] = field(default_factory=dict, repr=False)
     _read: set[str] = field(default_factory=set, repr=False)
     """Batches whose results were read (and whose billed rows are in the ledger)."""
@@ -222,6 +225,17 @@ class BatchJob:
             index = pd.Index(positions, name="row")
             outcomes = [self._outcomes[p] for p in positions]
         return result_frame(index, outcomes, self.schema)
+
+
+def held_usd(session: Any) -> float:
+    """What this session's batches whose results are not read yet hold against its budget
+    (each batch of a split job its share of the job's worst case)."""
+    jobs = {id(job): job for job in _jobs.values() if job.session is session}
+    return sum(
+        job.worst_usd * sum(b not in job._read for b in job.ids) / len(job.ids)
+        for job in jobs.values()
+        if job.ids
+    )
 
 
 def register(job: BatchJob) -> BatchJob:

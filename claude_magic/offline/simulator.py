@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -131,7 +131,7 @@ class Simulator:
 
     # ------------------------------------------------------------------ public controls
 
-    def script(self, reply: str | dict) -> None:
+    def script(self, reply: str | dict) -> object:
         """Queue the next reply of /v1/messages (or of the next batch row).
 
         A str is one text block. A dict with a ``content`` list of blocks (and optionally
@@ -143,9 +143,19 @@ class Simulator:
         stop_details, every usage counter and, when present, ``id`` and ``model``; it still
         streams as SSE, paced by ``token_rate``, and its thinking blocks are accepted back in
         a later request's history as long as they are unchanged.
+        Returns a handle for `unscript`.
         """
+        queued = _scripted(reply)
         with self._lock:
-            self._queue.append(_scripted(reply))
+            self._queue.append(queued)
+        return queued
+
+    def unscript(self, handles: Iterable[object]) -> None:
+        """Withdraw scripted replies not used yet (a replayed cell that stopped early must
+        not leave its recorded answers to whatever asks next)."""
+        withdrawn = {id(h) for h in handles}
+        with self._lock:
+            self._queue = deque(r for r in self._queue if id(r) not in withdrawn)
 
     def fail_next(
         self,
