@@ -200,9 +200,9 @@ def _known_chats() -> str:
     arg("path", nargs="?", metavar="PATH", help="A saved notebook (default: the open one)."),
 )
 def _restore(magics: Any, args: Any) -> None:
-    from .notebook import chats_from_notebook
+    from .notebook import UnreadableNotebook, chats_from_notebook
 
-    path = args.path or notebook_path(magics.shell)
+    path = os.path.expanduser(args.path) if args.path else notebook_path(magics.shell)
     if not path:
         raise UsageError(
             "%claude restore: which notebook? The kernel cannot tell its file here; "
@@ -211,7 +211,10 @@ def _restore(magics: Any, args: Any) -> None:
     if not os.path.isfile(path):
         raise ArgumentsRejected(f"no such notebook file: {path}")
     skipped: list[Any] = []
-    chats = chats_from_notebook(path, on_skip=skipped.append)
+    try:
+        chats = chats_from_notebook(path, on_skip=skipped.append)
+    except UnreadableNotebook as exc:
+        raise ArgumentsRejected(f"{exc}; chats unchanged") from None
     if skipped and not chats:
         reasons = "; ".join(str(s) for s in skipped[:3])
         raise ArgumentsRejected(f"no usable turn record ({reasons}); chats unchanged")
@@ -301,7 +304,7 @@ def _export(magics: Any, args: Any) -> None:
 
     if not args.path.endswith(".ipynb"):
         raise ArgumentsRejected(f"the file name must end in .ipynb, not {args.path!r}")
-    target = Path(args.path)
+    target = Path(args.path).expanduser()
     if target.exists() and not args.force:
         open_notebook = notebook_path(magics.shell)
         mine = open_notebook and target.resolve() == Path(open_notebook).resolve()

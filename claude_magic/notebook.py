@@ -18,11 +18,21 @@ from .record import RecordError, SkippedRecord
 from .turn import TURN_MIME, Turn
 
 
+class UnreadableNotebook(ValueError):
+    """A file that is not a notebook nbformat can read; the message names the file."""
+
+
 def read_notebook(path: str | os.PathLike[str]):
-    """Parse a notebook file (any nbformat 4 minor version)."""
+    """Parse a notebook file (any nbformat 4 minor version); UnreadableNotebook if it is not
+    one, so restore, replay and usage all say the same one line instead of a traceback."""
     import nbformat
 
-    return nbformat.read(os.fspath(path), as_version=4)
+    try:
+        return nbformat.read(os.fspath(path), as_version=4)
+    except Exception as exc:  # nbformat, JSON and OS errors vary
+        raise UnreadableNotebook(
+            f"{os.fspath(path)} is not a readable notebook ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def iter_turns(
@@ -75,7 +85,7 @@ def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     found: list[Path] = []
     for item in items:
-        text = os.fspath(item)
+        text = os.path.expanduser(os.fspath(item))
         if os.path.isdir(text):
             found.extend(sorted(Path(text).rglob("*.ipynb")))
         elif glob.has_magic(text):

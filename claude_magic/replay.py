@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .notebook import expand_paths, iter_turns
+from .notebook import UnreadableNotebook, expand_paths, iter_turns
 from .protocol import ToolOutcome
 from .record import RecordError, SkippedRecord
 from .turn import Turn, message_blocks
@@ -184,10 +184,8 @@ def _notebook_turns(
     """A notebook's turn records; ReplayError naming the file if it cannot be read."""
     try:
         return list(iter_turns(path, on_skip=on_skip))
-    except Exception as exc:  # nbformat and JSON errors vary
-        raise ReplayError(
-            f"{path} is not a readable notebook ({type(exc).__name__}: {exc})"
-        ) from None
+    except UnreadableNotebook as exc:
+        raise ReplayError(str(exc)) from None
 
 
 def prompt_key(user: Mapping[str, Any]) -> str:

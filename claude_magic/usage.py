@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import pricing
 from .formatting import usd
-from .notebook import expand_paths, iter_turns
+from .notebook import UnreadableNotebook, expand_paths, iter_turns
 from .record import SkippedRecord
 from .turn import CallRecord
 
@@ -323,12 +323,8 @@ def usage_from_notebooks(
                 for turn in iter_turns(path, on_skip=skipped)
                 for call in turn.calls
             ]
-        except Exception as exc:  # nbformat and JSON errors vary; skip the file, don't fail
-            warnings.warn(
-                f"skipping {path}: not a readable notebook ({type(exc).__name__}: {exc})",
-                UsageReadWarning,
-                stacklevel=2,
-            )
+        except UnreadableNotebook as exc:  # skip the file, don't fail the folder
+            warnings.warn(f"skipped: {exc}", UsageReadWarning, stacklevel=2)
             continue
         rows.extend(found)
     return frame_from_rows(rows)

@@ -324,3 +324,23 @@ def test_thinking_off_sends_what_the_model_takes(ipython):
         assert sim.requests[-1].json["thinking"] == {"type": expected}
     with pytest.raises(UsageError, match="refuses with --effort max"):
         ipython.run_cell_magic("claude", "--thinking off --effort max", "hello")
+
+
+def test_restore_of_a_file_that_is_not_a_notebook_is_one_line(ipython, tmp_path):
+    ipython.run_cell_magic("claude", "", "keep me")
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    with pytest.raises(UsageError, match=r"broken.ipynb is not a readable notebook \(NotJSON"):
+        ipython.run_line_magic("claude", f"restore {broken}")
+    assert len(claude_magic.get_chat()) == 1  # chats unchanged
+
+
+def test_export_and_restore_expand_the_home_directory(ipython, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ipython.run_cell_magic("claude", "", "hello there")
+    ipython.run_line_magic("claude", "export ~/out.ipynb")
+    assert (tmp_path / "out.ipynb").is_file()
+    ipython.run_line_magic("claude", "reset")
+    ipython.run_line_magic("claude", "restore ~/out.ipynb")
+    assert len(claude_magic.get_chat()) == 1
+    assert claude_magic.usage_from_notebooks("~/out.ipynb").shape[0] == 1
