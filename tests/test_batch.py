@@ -367,3 +367,23 @@ def test_an_interrupt_in_realtime_keeps_the_billed_calls(sim):
     ledger = claude_magic.usage_frame()
     assert len(ledger) == 3  # the call in flight was billed: it is in the ledger
     assert ledger.offline.all()  # a client of the simulator counts as offline
+
+
+@pytest.mark.parametrize(
+    ("data", "prompt", "match"),
+    [
+        (pd.DataFrame({"review": ["ok", math.nan, None]}, index=["a", "b", "c"]), "{review}",
+         r"column 'review' is missing \(NaN or None\) in 2 rows \(index 'b', 'c'\).*dropna"),
+        (pd.DataFrame({"stars": [5, None]}).convert_dtypes(), "{stars} stars",
+         r"column 'stars' is missing .* in 1 row \(index 1\)"),
+        (pd.Series(["ok", None], index=[7, 8]), "{value}", r"Series is missing .*index 8"),
+        (["ok", math.nan], "{value}", "list is missing"),
+        (pd.DataFrame([["a", "b"]], columns=["x", "x"]), "{x}", "2 columns under that name"),
+        (pd.DataFrame([["a", "b"]], columns=pd.MultiIndex.from_tuples([("x", 1), ("x", 2)])),
+         "{x}", "2 columns under that name"),
+    ],
+)  # fmt: skip
+def test_missing_cells_and_ambiguous_columns_fail_before_sending(sim, data, prompt, match):
+    with pytest.raises(ValueError, match=match):
+        claude_magic.batch(data, prompt)
+    assert not sim.requests
