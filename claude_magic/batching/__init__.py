@@ -17,6 +17,7 @@ cell's id and the magics' settings are read from IPython only when it is running
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -70,14 +71,15 @@ def batch(
     shape = Schema.of(schema) if schema is not None else None
     _check_fields(shape)
     check_options(options)
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+    _check_number("concurrency", concurrency, whole=True, least=1)
     if realtime and not wait:
         raise ValueError("wait=False is for Message Batches; realtime=True runs in the kernel")
-    if poll_interval is not None and not poll_interval > 0:
-        raise ValueError(f"poll_interval must be seconds > 0, not {poll_interval}")
-    if max_tokens is not None and max_tokens < 1:
-        raise ValueError(f"max_tokens must be at least 1, not {max_tokens}")
+    if poll_interval is not None:
+        _check_number("poll_interval", poll_interval, whole=False, least=None)
+    if max_tokens is not None:
+        _check_number("max_tokens", max_tokens, whole=True, least=1)
+    if system is not None and not isinstance(system, str):
+        raise TypeError(f"system must be a str, not {type(system).__name__}")
     magics = _magics()
     request_options = RequestOptions(
         model=model or (magics.model if magics is not None else DEFAULT_MODEL),
@@ -162,11 +164,25 @@ def batch_job(
     if data is not None:
         job.index = _index_of(data)
     if poll_interval is not None:
+        _check_number("poll_interval", poll_interval, whole=False, least=None)
         job.poll_interval = poll_interval
     return job
 
 
 # -- inside ----------------------------------------------------------------------------
+
+
+def _check_number(name: str, value: Any, *, whole: bool, least: int | None) -> None:
+    """TypeError for a value of the wrong type (a float token count, a str), ValueError
+    for one out of range; both before anything is sent."""
+    kind = numbers.Integral if whole else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "a whole number" if whole else "a number of seconds"
+        raise TypeError(f"{name} must be {what}, not {value!r}")
+    if least is not None and value < least:
+        raise ValueError(f"{name} must be at least {least}, not {value}")
+    if least is None and not value > 0:
+        raise ValueError(f"{name} must be seconds > 0, not {value}")
 
 
 def _check_fields(schema: Schema | None) -> None:
