@@ -393,3 +393,22 @@ def test_missing_cells_and_ambiguous_columns_fail_before_sending(sim, data, prom
     with pytest.raises(ValueError, match=match):
         claude_magic.batch(data, prompt)
     assert not sim.requests
+
+
+def test_budget_counts_batches_still_running(api, monkeypatch):
+    """wait=False jobs are billed later: until their results are read, their worst case
+    is held against the budget, so a kernel cannot launch past it one batch at a time."""
+    from claude_magic.budget import BudgetExceeded
+
+    df = reviews().iloc[[0, 2]]
+    one = claude_magic.batch(df, "{review}", dry_run=True, max_tokens=100).worst_usd
+    monkeypatch.setenv("CLAUDE_MAGIC_BUDGET_USD", str(one * 1.5))
+    job = claude_magic.batch(df, "{review}", max_tokens=100, wait=False, progress=False)
+    with pytest.raises(BudgetExceeded, match="plus up to .* for earlier batches"):
+        claude_magic.batch(df, "{review}", max_tokens=100, wait=False, progress=False)
+    with pytest.raises(BudgetExceeded):
+        claude_magic.batch(df, "{review}", max_tokens=100, realtime=True, progress=False)
+    assert len(_batch_requests(api)) == 1
+    job.wait(poll_interval=0.01)  # read: the ledger holds what it really cost
+    claude_magic.batch(df, "{review}", max_tokens=100, progress=False, poll_interval=0.01)
+    assert len(_batch_requests(api)) == 2

@@ -24,12 +24,20 @@ from typing import Any
 
 from ..backend import resolve_backend
 from ..errors import ClaudeError, explain
-from ..formatting import plural
+from ..formatting import plural, usd
 from ..models import DEFAULT_MODEL
 from ..request import RequestOptions, check_for_model
 from ..structured import Schema
 from .estimate import Estimate, estimate
-from .job import BatchJob, BatchNotEnded, BatchStatus, CellContext, find, register
+from .job import (
+    BatchJob,
+    BatchNotEnded,
+    BatchStatus,
+    CellContext,
+    find,
+    register,
+    unread_worst_usd,
+)
 from .outcome import META_COLUMNS, result_frame
 from .rows import check_options, custom_id, row_params, rows_from, split
 
@@ -96,12 +104,19 @@ def batch(
     if dry_run:
         return found  # shown as its one line
     print(found)
+    worst = 0.0 if math.isnan(found.worst_usd) else found.worst_usd
     if not offline:
         spending = session.budget()
         if spending is not None:
-            worst = 0.0 if math.isnan(found.worst_usd) else found.worst_usd
             kind = "these realtime calls" if realtime else "this batch"
-            spending.check_cost(worst, what=f"{kind} of {plural(len(params), 'request')}")
+            what = f"{kind} of {plural(len(params), 'request')}"
+            running = unread_worst_usd(session)
+            if running:
+                what += (
+                    f" plus up to {usd(running)} for earlier batches whose results are not "
+                    "read yet"
+                )
+            spending.check_cost(worst + running, what=what)
     context = _context(magics)
     if realtime:
         return _realtime(client, params, rows.index, shape, concurrency, offline, progress, context)
@@ -116,6 +131,7 @@ def batch(
             context=context,
             poll_interval=poll_interval,
             progress=progress,
+            worst_usd=worst,
         )
     )
     print(

@@ -80,6 +80,9 @@ class BatchJob:
     context: CellContext = field(default_factory=CellContext)
     poll_interval: float | None = None
     progress: bool = True
+    worst_usd: float = 0.0
+    """The estimate's worst case when this kernel made the job: held against the budget
+    until its results are read into the ledger."""
     sleep: Callable[[float], None] = time.sleep
     _outcomes: dict[int, Outcome] = field(default_factory=dict, repr=False)
     _read: set[str] = field(default_factory=set, repr=False)
@@ -228,6 +231,17 @@ def register(job: BatchJob) -> BatchJob:
     for batch_id in job.ids:
         _jobs[batch_id] = job
     return job
+
+
+def unread_worst_usd(session: Any) -> float:
+    """The worst case of this session's jobs on the real API whose results are not all in
+    the ledger yet (they may be billed any moment): a budget counts them as spent."""
+    jobs = {id(job): job for job in _jobs.values()}.values()
+    return sum(
+        job.worst_usd
+        for job in jobs
+        if job.session is session and not job.offline and set(job.ids) - job._read
+    )
 
 
 def find(ids: Sequence[str], session: Any) -> BatchJob | None:
