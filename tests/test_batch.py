@@ -412,3 +412,22 @@ def test_budget_counts_batches_still_running(api, monkeypatch):
     job.wait(poll_interval=0.01)  # read: the ledger holds what it really cost
     claude_magic.batch(df, "{review}", max_tokens=100, progress=False, poll_interval=0.01)
     assert len(_batch_requests(api)) == 2
+
+
+def test_a_batch_made_with_the_sdk_reattaches_on_its_custom_ids(sim):
+    """Its custom_ids are not `row-<n>`: the rows are not dropped (they were billed)."""
+    sim.batches.seconds_per_request = 0.001
+    params = {"model": MODEL, "max_tokens": 400}
+    made = sim.client().messages.batches.create(
+        requests=[
+            {"custom_id": cid, "params": {**params, "messages": [{"role": "user", "content": cid}]}}
+            for cid in ("review-b", "review-a")
+        ]
+    )
+    sim.batches.advance(1)
+    out = claude_magic.batch_job(made.id).results()
+    assert out.index.tolist() == ["review-a", "review-b"] and out.index.name == "custom_id"
+    assert "review-a" in out.response.loc["review-a"] and out.error.isna().all()
+    assert len(claude_magic.usage_frame()) == 2
+    with pytest.raises(ClaudeError, match="was not made by claude_magic.batch"):
+        claude_magic.batch_job(made.id, data=["x", "y"]).results()

@@ -21,7 +21,7 @@ from ..errors import ClaudeError, Interrupted
 from ..formatting import plural
 from ..structured import Schema
 from .outcome import Outcome, of_batch_result, result_frame
-from .rows import position_of
+from .rows import custom_id, position_of
 
 STATES = ("processing", "succeeded", "errored", "canceled", "expired")
 """The request counts of a Message Batch."""
@@ -84,7 +84,8 @@ class BatchJob:
     """The estimate's worst case when this kernel made the job: held against the budget
     until its results are read into the ledger."""
     sleep: Callable[[float], None] = time.sleep
-    _outcomes: dict[int, Outcome] = field(default_factory=dict, repr=False)
+    _outcomes: dict[int | str, Outcome] = field(default_factory=dict, repr=False)
+    """By row position; by custom_id for a batch made elsewhere (not `row-<n>` ids)."""
     _read: set[str] = field(default_factory=set, repr=False)
     """Batches whose results were read (and whose billed rows are in the ledger)."""
 
@@ -189,10 +190,8 @@ class BatchJob:
     def _read_results(self, batch_id: str) -> None:
         for line in self.client.messages.batches.results(batch_id):
             position = position_of(line.custom_id)
-            if position is None:
-                continue  # not a row of ours
             outcome = of_batch_result(line.result, self.schema)
-            self._outcomes[position] = outcome
+            self._outcomes[line.custom_id if position is None else position] = outcome
             if outcome.billed:
                 self._record(outcome, batch_id)
         self._read.add(batch_id)
@@ -211,8 +210,22 @@ class BatchJob:
     def _frame(self) -> Any:
         import pandas as pd
 
+        foreign = [k for k in self._outcomes if isinstance(k, str)]
+        if foreign:  # a batch made with the SDK: its rows by custom_id
+            if self.index is not None:
+                raise ClaudeError(
+                    f"{self._named()} was not made by claude_magic.batch (custom_id "
+                    f"{foreign[0]!r}, not 'row-<n>'), so its results cannot be put on data='s "
+                    "index: call batch_job without data= for a frame on the custom_ids."
+                )
+            keys = sorted(self._outcomes, key=lambda k: k if isinstance(k, str) else custom_id(k))
+            index = pd.Index(
+                [k if isinstance(k, str) else custom_id(k) for k in keys], name="custom_id"
+            )
+            return result_frame(index, [self._outcomes[k] for k in keys], self.schema)
+        positions = [k for k in self._outcomes if isinstance(k, int)]
         if self.index is not None:
-            extra = [p for p in self._outcomes if p >= len(self.index)]
+            extra = [p for p in positions if p >= len(self.index)]
             if extra:
                 raise ClaudeError(
                     f"{self._named()} has a result for row {max(extra)}, but data= has only "
@@ -221,7 +234,7 @@ class BatchJob:
             index = self.index
             outcomes = [self._outcomes.get(p) for p in range(len(index))]
         else:
-            positions = sorted(self._outcomes)
+            positions.sort()
             index = pd.Index(positions, name="row")
             outcomes = [self._outcomes[p] for p in positions]
         return result_frame(index, outcomes, self.schema)
