@@ -249,8 +249,22 @@ def test_reattach_in_a_new_session_with_data(sim, monkeypatch):
 
 
 def test_reattach_to_an_unknown_batch_is_one_line(sim):
-    with pytest.raises(ClaudeError, match="Cannot reattach to batch msgbatch_nope"):
+    with pytest.raises(ClaudeError, match="Cannot reattach to batch msgbatch_nope") as caught:
         claude_magic.batch_job("msgbatch_nope")
+    assert "a batch made before a kernel restart" in str(caught.value)
+    assert "ANTHROPIC_BASE_URL" not in str(caught.value)
+
+
+def test_a_restarted_simulator_never_reuses_a_lost_batch_id():
+    """Else batch_job(old id) after a restart would silently reattach to a new batch."""
+    from claude_magic.offline import Simulator
+
+    def first_id() -> str:
+        request = {"custom_id": "a", "params": {"model": MODEL, "max_tokens": 10,
+                                                 "messages": [{"role": "user", "content": "x"}]}}
+        return Simulator().client().messages.batches.create(requests=[request]).id
+
+    assert first_id() != first_id()
 
 
 def test_split_into_several_batches_over_the_limit(sim, monkeypatch, capsys):

@@ -169,9 +169,16 @@ def batch_job(
         try:
             job.status()
         except Exception as exc:
-            raise ClaudeError(
-                f"Cannot reattach to {job._named()}: " + explain(exc, model="", offline=offline)
-            ) from None
+            if offline and getattr(exc, "status_code", None) == 404:
+                why = (
+                    "the offline simulator has no such batch. It keeps its batches in this "
+                    "kernel's memory, so a batch made before a kernel restart (or in another "
+                    "kernel) is gone: run claude_magic.batch again (with an API key, batches "
+                    "live on Anthropic's side and outlive the kernel)."
+                )
+            else:
+                why = explain(exc, model="", offline=offline)
+            raise ClaudeError(f"Cannot reattach to {job._named()}: {why}") from None
         register(job)
     elif shape is not None and job.schema is not None and shape.source is not job.schema.source:
         raise ValueError(f"{job!r} was made with schema {job.schema.name}, not {shape.name}")
