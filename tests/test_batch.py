@@ -8,6 +8,7 @@ simulator with its batch clock sped up.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import pydantic
@@ -445,3 +446,23 @@ def test_a_batch_made_with_the_sdk_reattaches_on_its_custom_ids(sim):
     assert len(claude_magic.usage_frame()) == 2
     with pytest.raises(ClaudeError, match="was not made by claude_magic.batch"):
         claude_magic.batch_job(made.id, data=["x", "y"]).results()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"thinking": {"type": "disabled"}}, '"thinking.type.disabled" is not supported'),
+        ({"model": "claude-nonexistent-9"}, "Unknown model 'claude-nonexistent-9'"),
+    ],
+)
+def test_a_request_count_tokens_rejects_for_every_row_is_not_sent(sim, kwargs, match):
+    """Else the batch is created and every row comes back errored, minutes or hours later."""
+    with pytest.raises(ClaudeError, match="Nothing was sent: count_tokens rejected") as caught:
+        claude_magic.batch(["a", "b"], "{value}", progress=False, **kwargs)
+    assert re.search(match, str(caught.value))
+    assert not any(r.path.startswith("/v1/messages/batches") for r in sim.requests)
+
+
+def test_a_row_count_tokens_rejects_alone_is_that_rows_error(sim):
+    out = claude_magic.batch(["", "fine"], "{value}", progress=False, poll_interval=0.01)
+    assert "non-empty content" in out.error.iloc[0] and pd.isna(out.error.iloc[1])

@@ -100,7 +100,7 @@ def batch(
     session = current()
     client, offline = _client(session, backend, client, magics)
     params = row_params(rows, request_options, options)
-    found = estimate(client, params, batch=not realtime)
+    found = estimate(client, params, batch=not realtime, offline=offline)
     if dry_run:
         return found  # shown as its one line
     print(found)
