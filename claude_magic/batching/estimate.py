@@ -2,7 +2,9 @@
 
 Input tokens are counted with the API's free `count_tokens` on a few rows spread over the
 data (the average times the rows); if that endpoint fails, the local approximation of about
-four characters a token (offline/tokens.py) counts them instead. The worst case bills every
+four characters a token (offline/tokens.py) counts them instead. If it rejects every
+sampled row's request as invalid (a bad option, an unknown model), nothing is sent: the
+rows would all fail the same way. The worst case bills every
 row's `max_tokens` of output, at the batch price for a batch. The kernel's budget, if any,
 is checked against that worst case before anything is sent.
 No IPython or widget import.
