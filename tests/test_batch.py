@@ -466,3 +466,14 @@ def test_a_request_count_tokens_rejects_for_every_row_is_not_sent(sim, kwargs, m
 def test_a_row_count_tokens_rejects_alone_is_that_rows_error(sim):
     out = claude_magic.batch(["", "fine"], "{value}", progress=False, poll_interval=0.01)
     assert "non-empty content" in out.error.iloc[0] and pd.isna(out.error.iloc[1])
+
+
+def test_batch_rows_are_half_price_even_without_service_tier_in_usage(api):
+    api.batch_service_tier = None
+    out = claude_magic.batch(reviews().iloc[[0]], "{review}", poll_interval=0.01,
+                             progress=False)  # fmt: skip
+    (row,) = claude_magic.usage_frame().itertuples()
+    assert row.service_tier == "batch"
+    usage = {"input_tokens": row.input_tokens, "output_tokens": row.output_tokens}
+    assert row.cost_usd == pytest.approx(pricing.cost_usd(MODEL, usage) / 2)
+    assert out.cost_usd.iloc[0] == pytest.approx(row.cost_usd)

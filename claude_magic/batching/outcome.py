@@ -90,7 +90,11 @@ def of_batch_result(result: Any, schema: Schema | None) -> Outcome:
     """The outcome of one line of a batch's results (an SDK MessageBatchResult)."""
     kind = result.type
     if kind == "succeeded":
-        return Outcome.of_message(result.message, schema)
+        outcome = Outcome.of_message(result.message, schema)
+        # a batch's request is billed at the batch price, even when the usage leaves the
+        # tier out (the ledger's service_tier and the half price follow it)
+        outcome.usage.setdefault("service_tier", "batch")
+        return outcome
     if kind == "errored":
         error = getattr(result.error, "error", None)
         what = getattr(error, "type", None) or "error"
