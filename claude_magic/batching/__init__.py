@@ -134,9 +134,12 @@ def batch(
             worst_usd=worst,
         )
     )
+    again = "data= (the same input, for its index)" + (
+        f" and schema={shape.name} (for its columns)" if shape is not None else ""
+    )
     print(
         f"Created {job._named()} ({plural(len(params), 'request')}). "
-        f"To reattach after a kernel restart: {job.reattach_hint()}"
+        f"To reattach after a kernel restart: {job.reattach_hint()} with {again}."
     )
     return job.wait() if wait else job
 
