@@ -68,7 +68,7 @@ class Schema:
                 raise TypeError(
                     f"{name or 'the dict'} is not a valid JSON schema: {exc.message}"
                 ) from None
-            return cls(copy.deepcopy(dict(obj)), name or str(obj.get("title") or "schema"))
+            return cls(copy.deepcopy(dict(obj)), name or str(obj.get("title") or "the schema"))
         what = type(obj).__name__
         if isinstance(obj, type):
             what = f"the class {obj.__name__} (not a pydantic model)"

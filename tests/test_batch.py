@@ -331,7 +331,7 @@ def test_literal_braces_and_options_are_sent(sim):
         ({"system": ["be brief"]}, "system must be a str, not list"),
         ({"realtime": True, "wait": False}, "wait=False is for Message Batches"),
         ({"schema": {"type": "object", "properties": {"error": {"type": "string"}}}},
-         "keeps for itself"),
+         "^the schema has fields named error, which the result keeps for itself"),
         ({"schema": int}, "not a pydantic model"),
     ],
 )

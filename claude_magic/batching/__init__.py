@@ -135,7 +135,9 @@ def batch(
         )
     )
     again = "data= (the same input, for its index)" + (
-        f" and schema={shape.name} (for its columns)" if shape is not None else ""
+        f" and schema={shape.name if shape.is_model else '...'} (for its columns)"
+        if shape is not None
+        else ""
     )
     print(
         f"Created {job._named()} ({plural(len(params), 'request')}). "
@@ -184,7 +186,7 @@ def batch_job(
             raise ClaudeError(f"Cannot reattach to {job._named()}: {why}") from None
         register(job)
     elif shape is not None and job.schema is not None and shape.source is not job.schema.source:
-        raise ValueError(f"{job!r} was made with schema {job.schema.name}, not {shape.name}")
+        raise ValueError(f"{job!r} was made with {job.schema.name}, not {shape.name}")
     elif shape is not None:
         job.schema = shape
     if data is not None:
@@ -215,7 +217,7 @@ def _check_fields(schema: Schema | None) -> None:
     clash = [f for f in (schema.fields() if schema else []) if f in META_COLUMNS]
     if clash:
         raise ValueError(
-            f"schema {schema.name} has fields named {', '.join(clash)}, which the result "
+            f"{schema.name} has fields named {', '.join(clash)}, which the result "
             f"keeps for itself ({', '.join(META_COLUMNS)}): rename them"
         )
 
