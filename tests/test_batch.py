@@ -477,3 +477,56 @@ def test_batch_rows_are_half_price_even_without_service_tier_in_usage(api):
     usage = {"input_tokens": row.input_tokens, "output_tokens": row.output_tokens}
     assert row.cost_usd == pytest.approx(pricing.cost_usd(MODEL, usage) / 2)
     assert out.cost_usd.iloc[0] == pytest.approx(row.cost_usd)
+
+
+def test_a_failed_poll_or_read_is_one_line_and_counts_nothing_twice(sim):
+    """A network failure (after the SDK's retries) while waiting or mid-way through the
+    results: a clear error that the batch is not lost; trying again adds no ledger row twice."""
+    import anthropic
+    import httpx2
+
+    broken = {"poll": False, "results_after": None}
+
+    class Flaky(httpx2.BaseTransport):
+        def handle_request(self, request):
+            path = request.url.path
+            if broken["poll"] and request.method == "GET" and "/batches/" in path:
+                raise httpx2.ConnectError("network is down")
+            response = sim.transport().handle_request(request)
+            if path.endswith("/results") and broken["results_after"] is not None:
+                lines = response.read().splitlines(keepends=True)[: broken["results_after"]]
+                broken["results_after"] = None
+
+                def cut():
+                    yield from lines
+                    raise httpx2.ReadError("connection reset")
+
+                return httpx2.Response(200, headers=response.headers, stream=Cut(cut()))
+            return response
+
+    class Cut(httpx2.SyncByteStream):
+        def __init__(self, chunks):
+            self.chunks = chunks
+
+        def __iter__(self):
+            yield from self.chunks
+
+    client = anthropic.Anthropic(
+        base_url=sim.base_url,
+        api_key="offline",
+        max_retries=0,
+        http_client=anthropic.DefaultHttpxClient(transport=Flaky()),
+    )
+    sim.batches.seconds_per_request = 3600.0
+    job = claude_magic.batch(list("abcd"), "{value}", client=client, wait=False, progress=False)
+    broken["poll"] = True
+    with pytest.raises(ClaudeError, match="Failed waiting for batch .* is not affected"):
+        job.wait(poll_interval=0.01)
+    broken["poll"] = False
+    sim.batches.advance(5 * 3600)
+    broken["results_after"] = 2
+    with pytest.raises(ClaudeError, match="Failed reading the results of batch"):
+        job.results()
+    assert 1 <= len(claude_magic.usage_frame()) < 4  # the lines read before the failure
+    out = job.results()
+    assert out.error.isna().all() and len(claude_magic.usage_frame()) == 4

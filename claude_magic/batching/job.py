@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ClaudeError, Interrupted
+from ..errors import ClaudeError, Interrupted, explain
 from ..formatting import plural
 from ..structured import Schema
 from .outcome import Outcome, of_batch_result, result_frame
@@ -145,6 +145,8 @@ class BatchJob:
                 f"canceled). Reattach with {self.reattach_hint()}, then .wait() or "
                 ".results(); .cancel() stops it."
             ) from None
+        except Exception as exc:  # noqa: BLE001 - a failed poll (network, 5xx after retries)
+            raise self._failed(exc, "waiting for") from None
         finally:
             if bar is not None:
                 bar.close()
@@ -155,14 +157,20 @@ class BatchJob:
         the ledger the first time they are read."""
         unread = [b for b in self.ids if b not in self._read]
         if unread:
-            status = self.status()
+            try:
+                status = self.status()
+            except Exception as exc:  # noqa: BLE001
+                raise self._failed(exc, "looking up") from None
             if not status.ended:
                 raise BatchNotEnded(
                     f"{self._named()} has not ended yet ({status}). Use .wait(), or "
                     ".status() to look again."
                 )
             for batch_id in unread:
-                self._read_results(batch_id)
+                try:
+                    self._read_results(batch_id)
+                except Exception as exc:  # noqa: BLE001
+                    raise self._failed(exc, "reading the results of") from None
         return self._frame()
 
     def cancel(self) -> BatchStatus:
@@ -174,6 +182,14 @@ class BatchJob:
         return self.status()
 
     # -- inside -------------------------------------------------------------------------
+
+    def _failed(self, exc: BaseException, doing: str) -> ClaudeError:
+        """A failed API call while `doing` the job, in one line: the batch is not lost."""
+        why = explain(exc, model="", offline=self.offline)
+        return ClaudeError(
+            f"Failed {doing} {self._named()}: {why} The batch itself is not affected: "
+            f"{self.reattach_hint()} then .wait() or .results() tries again."
+        )
 
     def _named(self) -> str:
         return f"batch {self.ids[0]}" if len(self.ids) == 1 else f"batches {', '.join(self.ids)}"
@@ -190,8 +206,11 @@ class BatchJob:
     def _read_results(self, batch_id: str) -> None:
         for line in self.client.messages.batches.results(batch_id):
             position = position_of(line.custom_id)
+            key = line.custom_id if position is None else position
+            if key in self._outcomes:
+                continue  # read before a failure cut the last reading short: in the ledger
             outcome = of_batch_result(line.result, self.schema)
-            self._outcomes[line.custom_id if position is None else position] = outcome
+            self._outcomes[key] = outcome
             if outcome.billed:
                 self._record(outcome, batch_id)
         self._read.add(batch_id)
