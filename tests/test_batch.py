@@ -530,3 +530,32 @@ def test_a_failed_poll_or_read_is_one_line_and_counts_nothing_twice(sim):
     assert 1 <= len(claude_magic.usage_frame()) < 4  # the lines read before the failure
     out = job.results()
     assert out.error.isna().all() and len(claude_magic.usage_frame()) == 4
+
+
+def test_cancel_that_fails_is_one_line_and_a_batch_that_ended_meanwhile_is_fine(sim):
+    import anthropic
+    import httpx2
+
+    mode = {"cancel": "down"}
+
+    class Flaky(httpx2.BaseTransport):
+        def handle_request(self, request):
+            if request.url.path.endswith("/cancel"):
+                if mode["cancel"] == "down":
+                    raise httpx2.ConnectError("network is down")
+                sim.batches.advance(3600)  # the batch ends just before the cancel arrives
+            return sim.transport().handle_request(request)
+
+    client = anthropic.Anthropic(
+        base_url=sim.base_url,
+        api_key="offline",
+        max_retries=0,
+        http_client=anthropic.DefaultHttpxClient(transport=Flaky()),
+    )
+    sim.batches.seconds_per_request = 60.0
+    job = claude_magic.batch(["a", "b"], "{value}", client=client, wait=False, progress=False)
+    with pytest.raises(ClaudeError, match=r"Failed canceling batch .* then \.cancel\(\) tries"):
+        job.cancel()
+    mode["cancel"] = "ends first"
+    assert job.cancel().state == "ended"
+    assert job.results().error.isna().all()

@@ -176,19 +176,31 @@ class BatchJob:
     def cancel(self) -> BatchStatus:
         """Ask the API to cancel every batch that has not ended; their finished rows keep
         their results (`.wait()` then gives them, the rest `canceled`)."""
-        for batch_id in self.ids:
-            if self.client.messages.batches.retrieve(batch_id).processing_status != "ended":
-                self.client.messages.batches.cancel(batch_id)
-        return self.status()
+        batches = self.client.messages.batches
+        try:
+            for batch_id in self.ids:
+                if batches.retrieve(batch_id).processing_status == "ended":
+                    continue
+                try:
+                    batches.cancel(batch_id)
+                except Exception:
+                    # it may have ended between the two calls (the API answers 400)
+                    if batches.retrieve(batch_id).processing_status != "ended":
+                        raise
+            return self.status()
+        except Exception as exc:  # noqa: BLE001
+            raise self._failed(exc, "canceling", again=".cancel()") from None
 
     # -- inside -------------------------------------------------------------------------
 
-    def _failed(self, exc: BaseException, doing: str) -> ClaudeError:
+    def _failed(
+        self, exc: BaseException, doing: str, again: str = ".wait() or .results()"
+    ) -> ClaudeError:
         """A failed API call while `doing` the job, in one line: the batch is not lost."""
         why = explain(exc, model="", offline=self.offline)
         return ClaudeError(
             f"Failed {doing} {self._named()}: {why} The batch itself is not affected: "
-            f"{self.reattach_hint()} then .wait() or .results() tries again."
+            f"{self.reattach_hint()} then {again} tries again."
         )
 
     def _named(self) -> str:
