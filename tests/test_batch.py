@@ -249,6 +249,12 @@ def test_reattach_in_a_new_session_with_data(sim, monkeypatch):
     assert len(claude_magic.usage_frame()) == 3
 
 
+@pytest.mark.parametrize("bad", [None, 123, "", [], ["msgbatch_1", 5]])
+def test_batch_job_needs_an_id(sim, bad):
+    with pytest.raises(ValueError, match="batch_job needs a batch id"):
+        claude_magic.batch_job(bad)
+
+
 def test_reattach_to_an_unknown_batch_is_one_line(sim):
     with pytest.raises(ClaudeError, match="Cannot reattach to batch msgbatch_nope") as caught:
         claude_magic.batch_job("msgbatch_nope")

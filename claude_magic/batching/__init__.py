@@ -160,7 +160,11 @@ def batch_job(
     a restart pass `data=` (the input, for its index) and `schema=` to get the same frame."""
     from ..session import current
 
-    ids = [batch_id] if isinstance(batch_id, str) else list(batch_id)
+    if isinstance(batch_id, BatchJob):
+        batch_id = batch_id.ids
+    ids = [batch_id] if isinstance(batch_id, str) else None
+    if ids is None and isinstance(batch_id, (list, tuple)):
+        ids = list(batch_id)
     if not ids or not all(isinstance(i, str) and i for i in ids):
         raise ValueError(f"batch_job needs a batch id such as 'msgbatch_01...', not {batch_id!r}")
     session = current()
