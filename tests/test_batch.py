@@ -111,6 +111,7 @@ def test_results_read_twice_count_once(api):
     again = job.results()
     pd.testing.assert_frame_equal(first, again)
     assert claude_magic.batch_job("msgbatch_fake001") is job  # same kernel: same job
+    assert claude_magic.batch_job(job) is job
     claude_magic.batch_job("msgbatch_fake001").results()
     assert len(claude_magic.usage_frame()) == 3
 
