@@ -72,6 +72,8 @@ class Schema:
         what = type(obj).__name__
         if isinstance(obj, type):
             what = f"the class {obj.__name__} (not a pydantic model)"
+        elif _is_model(type(obj)):
+            what = f"an instance of {what} (pass the class itself, {what})"
         raise TypeError(
             f"{name or 'schema'} is {what}, not a schema: pass a pydantic model class "
             "(class Person(BaseModel): ...) or a JSON-schema dict"
