@@ -566,3 +566,19 @@ def test_cancel_that_fails_is_one_line_and_a_batch_that_ended_meanwhile_is_fine(
     mode["cancel"] = "ends first"
     assert job.cancel().state == "ended"
     assert job.results().error.isna().all()
+
+
+def test_a_schema_given_on_reattach_reads_results_already_read(sim):
+    class Person(pydantic.BaseModel):
+        name: str
+        age: int
+
+    sim.script('{"name": "Ann", "age": 31}')
+    sim.script("not json")
+    job = claude_magic.batch(["Ann is 31", "Bob"], "{value}", wait=False, progress=False)
+    sim.batches.advance(60)
+    assert list(job.results().columns[:1]) == ["response"]
+    out = claude_magic.batch_job(job.id, schema=Person).results()
+    assert out.name.iloc[0] == "Ann" and out.age.iloc[0] == 31 and pd.isna(out.error.iloc[0])
+    assert "does not match Person: invalid JSON" in out.error.iloc[1]
+    assert len(claude_magic.usage_frame()) == 2

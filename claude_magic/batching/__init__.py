@@ -191,8 +191,8 @@ def batch_job(
         register(job)
     elif shape is not None and job.schema is not None and shape.source is not job.schema.source:
         raise ValueError(f"{job!r} was made with {job.schema.name}, not {shape.name}")
-    elif shape is not None:
-        job.schema = shape
+    elif shape is not None and job.schema is None:
+        job.use_schema(shape)
     if data is not None:
         job.index = _index_of(data)
     if poll_interval is not None:

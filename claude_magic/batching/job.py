@@ -191,6 +191,12 @@ class BatchJob:
         except Exception as exc:  # noqa: BLE001
             raise self._failed(exc, "canceling", again=".cancel()") from None
 
+    def use_schema(self, schema: Schema) -> None:
+        """Read the replies as `schema` (results already read are read again)."""
+        self.schema = schema
+        for outcome in self._outcomes.values():
+            outcome.read_as(schema)
+
     # -- inside -------------------------------------------------------------------------
 
     def _failed(
