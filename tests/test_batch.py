@@ -244,6 +244,10 @@ def test_reattach_in_a_new_session_with_data(sim, monkeypatch):
     out = again.wait(poll_interval=0.01)
     assert out.index.tolist() == [10, 20, 30] and out.error.isna().all()
     assert len(claude_magic.usage_frame()) == 3
+    for wrong in (data.iloc[:2], pd.concat([data, data])):
+        restart()
+        with pytest.raises(ClaudeError, match="has results for 3 rows, but data= has"):
+            claude_magic.batch_job(job.id, data=wrong).results()
     restart()
     bare = claude_magic.batch_job(job.id).results()  # no data: row positions
     assert bare.index.tolist() == [0, 1, 2] and bare.index.name == "row"

@@ -263,10 +263,11 @@ class BatchJob:
         positions = [k for k in self._outcomes if isinstance(k, int)]
         if self.index is not None:
             extra = [p for p in positions if p >= len(self.index)]
-            if extra:
+            if extra or len(positions) < len(self.index):
                 raise ClaudeError(
-                    f"{self._named()} has a result for row {max(extra)}, but data= has only "
-                    f"{plural(len(self.index), 'row')}: pass the data the batch was made from."
+                    f"{self._named()} has results for {plural(len(positions), 'row')}, but "
+                    f"data= has {plural(len(self.index), 'row')}: pass the data the batch was "
+                    "made from."
                 )
             index = self.index
             outcomes = [self._outcomes.get(p) for p in range(len(index))]
