@@ -333,6 +333,8 @@ def test_literal_braces_and_options_are_sent(sim):
     [
         ({"temperature": 0.2}, "temperature= is not a Messages API request field"),
         ({"stream": True}, "batch requests do not stream"),
+        ({"tools": [len]}, "a batch cannot run Python functions"),
+        ({"metadata": {"user_id": object()}}, "metadata= is sent as JSON and cannot be"),
         ({"concurrency": 0}, "concurrency must be at least 1"),
         ({"concurrency": "4", "realtime": True}, "concurrency must be a whole number"),
         ({"max_tokens": 10.5}, "max_tokens must be a whole number, not 10.5"),

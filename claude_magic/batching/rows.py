@@ -198,6 +198,16 @@ def check_options(options: Mapping[str, Any]) -> None:
                 f"{name}= is not a Messages API request field (known: "
                 f"{', '.join(sorted(known - set(_NOT_OPTIONS)))})"
             )
+        value = options[name]
+        if name == "tools" and isinstance(value, Sequence) and any(map(callable, value)):
+            raise TypeError(
+                "tools= takes tool definitions (dicts with name, description, input_schema): "
+                "a batch cannot run Python functions, since there is no tool loop for its rows"
+            )
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}= is sent as JSON and cannot be: {exc}") from None
 
 
 def row_params(
