@@ -334,6 +334,7 @@ def test_literal_braces_and_options_are_sent(sim):
         ({"temperature": 0.2}, "temperature= is not a Messages API request field"),
         ({"stream": True}, "batch requests do not stream"),
         ({"tools": [len]}, "a batch cannot run Python functions"),
+        ({"client": "sk-ant-not-a-client"}, r"client= must be a \(sync\) anthropic.Anthropic"),
         ({"metadata": {"user_id": object()}}, "metadata= is sent as JSON and cannot be"),
         ({"concurrency": 0}, "concurrency must be at least 1"),
         ({"concurrency": "4", "realtime": True}, "concurrency must be a whole number"),
@@ -588,3 +589,9 @@ def test_a_schema_given_on_reattach_reads_results_already_read(sim):
     assert out.name.iloc[0] == "Ann" and out.age.iloc[0] == 31 and pd.isna(out.error.iloc[0])
     assert "does not match Person: invalid JSON" in out.error.iloc[1]
     assert len(claude_magic.usage_frame()) == 2
+
+
+def test_an_async_client_is_refused_before_sending(sim):
+    with pytest.raises(TypeError, match="not AsyncAnthropic"):
+        claude_magic.batch(["a"], "{value}", client=sim.async_client())
+    assert not sim.requests

@@ -255,7 +255,15 @@ def _context(magics: Any) -> CellContext:
 def _client(session: Any, backend: str | None, client: Any, magics: Any) -> tuple[Any, bool]:
     """(client, offline): `client=` as given, else the backend `%%claude` would use."""
     if client is not None:
+        import anthropic
+
         from ..offline.simulator import Simulator
+
+        if isinstance(client, anthropic.AsyncAnthropic) or not hasattr(client, "messages"):
+            raise TypeError(
+                f"client= must be a (sync) anthropic.Anthropic client, not "
+                f"{type(client).__name__}: batch makes its calls itself, with threads"
+            )
 
         return client, str(getattr(client, "base_url", "")).startswith(Simulator.base_url)
     setting = backend
