@@ -68,10 +68,12 @@ class Schema:
                 raise TypeError(
                     f"{name or 'the dict'} is not a valid JSON schema: {exc.message}"
                 ) from None
-            return cls(copy.deepcopy(dict(obj)), name or str(obj.get("title") or "schema"))
+            return cls(copy.deepcopy(dict(obj)), name or str(obj.get("title") or "the schema"))
         what = type(obj).__name__
         if isinstance(obj, type):
             what = f"the class {obj.__name__} (not a pydantic model)"
+        elif _is_model(type(obj)):
+            what = f"an instance of {what} (pass the class itself, {what})"
         raise TypeError(
             f"{name or 'schema'} is {what}, not a schema: pass a pydantic model class "
             "(class Person(BaseModel): ...) or a JSON-schema dict"

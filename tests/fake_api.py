@@ -78,6 +78,8 @@ class FakeApi:
         self.polls_to_end = polls_to_end
         self.max_prompt_chars = max_prompt_chars
         self.failures = 0
+        self.batch_service_tier: str | None = "batch"
+        """usage.service_tier of batch results (None: left out, as a proxy might)."""
         self.lock = threading.Lock()
         owner = self
 
@@ -197,7 +199,9 @@ class FakeApi:
             self.requests.append(params)
             n = len(self.requests)
         message = self.message(params, n)
-        message["usage"]["service_tier"] = "batch"
+        message["usage"].pop("service_tier", None)
+        if self.batch_service_tier is not None:
+            message["usage"]["service_tier"] = self.batch_service_tier
         return {"type": "succeeded", "message": message}
 
     def batch_json(self, batch: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ simulator with its batch clock sped up.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import pydantic
@@ -110,6 +111,7 @@ def test_results_read_twice_count_once(api):
     again = job.results()
     pd.testing.assert_frame_equal(first, again)
     assert claude_magic.batch_job("msgbatch_fake001") is job  # same kernel: same job
+    assert claude_magic.batch_job(job) is job
     claude_magic.batch_job("msgbatch_fake001").results()
     assert len(claude_magic.usage_frame()) == 3
 
@@ -242,15 +244,39 @@ def test_reattach_in_a_new_session_with_data(sim, monkeypatch):
     out = again.wait(poll_interval=0.01)
     assert out.index.tolist() == [10, 20, 30] and out.error.isna().all()
     assert len(claude_magic.usage_frame()) == 3
+    for wrong in (data.iloc[:2], pd.concat([data, data])):
+        restart()
+        with pytest.raises(ClaudeError, match="has results for 3 rows, but data= has"):
+            claude_magic.batch_job(job.id, data=wrong).results()
     restart()
     bare = claude_magic.batch_job(job.id).results()  # no data: row positions
     assert bare.index.tolist() == [0, 1, 2] and bare.index.name == "row"
     assert len(claude_magic.usage_frame()) == 3
 
 
+@pytest.mark.parametrize("bad", [None, 123, "", [], ["msgbatch_1", 5]])
+def test_batch_job_needs_an_id(sim, bad):
+    with pytest.raises(ValueError, match="batch_job needs a batch id"):
+        claude_magic.batch_job(bad)
+
+
 def test_reattach_to_an_unknown_batch_is_one_line(sim):
-    with pytest.raises(ClaudeError, match="Cannot reattach to batch msgbatch_nope"):
+    with pytest.raises(ClaudeError, match="Cannot reattach to batch msgbatch_nope") as caught:
         claude_magic.batch_job("msgbatch_nope")
+    assert "a batch made before a kernel restart" in str(caught.value)
+    assert "ANTHROPIC_BASE_URL" not in str(caught.value)
+
+
+def test_a_restarted_simulator_never_reuses_a_lost_batch_id():
+    """Else batch_job(old id) after a restart would silently reattach to a new batch."""
+    from claude_magic.offline import Simulator
+
+    def first_id() -> str:
+        request = {"custom_id": "a", "params": {"model": MODEL, "max_tokens": 10,
+                                                 "messages": [{"role": "user", "content": "x"}]}}
+        return Simulator().client().messages.batches.create(requests=[request]).id
+
+    assert first_id() != first_id()
 
 
 def test_split_into_several_batches_over_the_limit(sim, monkeypatch, capsys):
@@ -307,10 +333,19 @@ def test_literal_braces_and_options_are_sent(sim):
     [
         ({"temperature": 0.2}, "temperature= is not a Messages API request field"),
         ({"stream": True}, "batch requests do not stream"),
+        ({"tools": [len]}, "a batch cannot run Python functions"),
+        ({"client": "sk-ant-not-a-client"}, r"client= must be a \(sync\) anthropic.Anthropic"),
+        ({"metadata": {"user_id": object()}}, "metadata= is sent as JSON and cannot be"),
         ({"concurrency": 0}, "concurrency must be at least 1"),
+        ({"concurrency": "4", "realtime": True}, "concurrency must be a whole number"),
+        ({"max_tokens": 10.5}, "max_tokens must be a whole number, not 10.5"),
+        ({"max_tokens": True}, "max_tokens must be a whole number"),
+        ({"poll_interval": "1"}, "poll_interval must be a number of seconds"),
+        ({"poll_interval": 0}, "poll_interval must be seconds > 0"),
+        ({"system": ["be brief"]}, "system must be a str, not list"),
         ({"realtime": True, "wait": False}, "wait=False is for Message Batches"),
         ({"schema": {"type": "object", "properties": {"error": {"type": "string"}}}},
-         "keeps for itself"),
+         "^the schema has fields named error, which the result keeps for itself"),
         ({"schema": int}, "not a pydantic model"),
     ],
 )
@@ -367,3 +402,196 @@ def test_an_interrupt_in_realtime_keeps_the_billed_calls(sim):
     ledger = claude_magic.usage_frame()
     assert len(ledger) == 3  # the call in flight was billed: it is in the ledger
     assert ledger.offline.all()  # a client of the simulator counts as offline
+
+
+@pytest.mark.parametrize(
+    ("data", "prompt", "match"),
+    [
+        (pd.DataFrame({"review": ["ok", math.nan, None]}, index=["a", "b", "c"]), "{review}",
+         r"column 'review' is missing \(NaN or None\) in 2 rows \(index 'b', 'c'\).*dropna"),
+        (pd.DataFrame({"stars": [5, None]}).convert_dtypes(), "{stars} stars",
+         r"column 'stars' is missing .* in 1 row \(index 1\)"),
+        (pd.Series(["ok", None], index=[7, 8]), "{value}", r"Series is missing .*index 8"),
+        (["ok", math.nan], "{value}", "list is missing"),
+        (pd.DataFrame([["a", "b"]], columns=["x", "x"]), "{x}", "2 columns under that name"),
+        (pd.DataFrame([["a", "b"]], columns=pd.MultiIndex.from_tuples([("x", 1), ("x", 2)])),
+         "{x}", "2 columns under that name"),
+    ],
+)  # fmt: skip
+def test_missing_cells_and_ambiguous_columns_fail_before_sending(sim, data, prompt, match):
+    with pytest.raises(ValueError, match=match):
+        claude_magic.batch(data, prompt)
+    assert not sim.requests
+
+
+def test_budget_counts_batches_still_running(api, monkeypatch):
+    """wait=False jobs are billed later: until their results are read, their worst case
+    is held against the budget, so a kernel cannot launch past it one batch at a time."""
+    from claude_magic.budget import BudgetExceeded
+
+    df = reviews().iloc[[0, 2]]
+    one = claude_magic.batch(df, "{review}", dry_run=True, max_tokens=100).worst_usd
+    monkeypatch.setenv("CLAUDE_MAGIC_BUDGET_USD", str(one * 1.5))
+    job = claude_magic.batch(df, "{review}", max_tokens=100, wait=False, progress=False)
+    with pytest.raises(BudgetExceeded, match=r"is held for batches not read yet"):
+        claude_magic.batch(df, "{review}", max_tokens=100, wait=False, progress=False)
+    with pytest.raises(BudgetExceeded):
+        claude_magic.batch(df, "{review}", max_tokens=100, realtime=True, progress=False)
+    assert len(_batch_requests(api)) == 1
+    job.wait(poll_interval=0.01)  # read: the ledger holds what it really cost
+    claude_magic.batch(df, "{review}", max_tokens=100, progress=False, poll_interval=0.01)
+    assert len(_batch_requests(api)) == 2
+
+
+def test_a_batch_made_with_the_sdk_reattaches_on_its_custom_ids(sim):
+    """Its custom_ids are not `row-<n>`: the rows are not dropped (they were billed)."""
+    sim.batches.seconds_per_request = 0.001
+    params = {"model": MODEL, "max_tokens": 400}
+    made = sim.client().messages.batches.create(
+        requests=[
+            {"custom_id": cid, "params": {**params, "messages": [{"role": "user", "content": cid}]}}
+            for cid in ("review-b", "review-a")
+        ]
+    )
+    sim.batches.advance(1)
+    out = claude_magic.batch_job(made.id).results()
+    assert out.index.tolist() == ["review-a", "review-b"] and out.index.name == "custom_id"
+    assert "review-a" in out.response.loc["review-a"] and out.error.isna().all()
+    assert len(claude_magic.usage_frame()) == 2
+    with pytest.raises(ClaudeError, match="was not made by claude_magic.batch"):
+        claude_magic.batch_job(made.id, data=["x", "y"]).results()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"thinking": {"type": "disabled"}}, '"thinking.type.disabled" is not supported'),
+        ({"model": "claude-nonexistent-9"}, "Unknown model 'claude-nonexistent-9'"),
+    ],
+)
+def test_a_request_count_tokens_rejects_for_every_row_is_not_sent(sim, kwargs, match):
+    """Else the batch is created and every row comes back errored, minutes or hours later."""
+    with pytest.raises(ClaudeError, match="Nothing was sent: count_tokens rejected") as caught:
+        claude_magic.batch(["a", "b"], "{value}", progress=False, **kwargs)
+    assert re.search(match, str(caught.value))
+    assert not any(r.path.startswith("/v1/messages/batches") for r in sim.requests)
+
+
+def test_a_row_count_tokens_rejects_alone_is_that_rows_error(sim):
+    out = claude_magic.batch(["", "fine"], "{value}", progress=False, poll_interval=0.01)
+    assert "non-empty content" in out.error.iloc[0] and pd.isna(out.error.iloc[1])
+
+
+def test_batch_rows_are_half_price_even_without_service_tier_in_usage(api):
+    api.batch_service_tier = None
+    out = claude_magic.batch(reviews().iloc[[0]], "{review}", poll_interval=0.01,
+                             progress=False)  # fmt: skip
+    (row,) = claude_magic.usage_frame().itertuples()
+    assert row.service_tier == "batch"
+    usage = {"input_tokens": row.input_tokens, "output_tokens": row.output_tokens}
+    assert row.cost_usd == pytest.approx(pricing.cost_usd(MODEL, usage) / 2)
+    assert out.cost_usd.iloc[0] == pytest.approx(row.cost_usd)
+
+
+def test_a_failed_poll_or_read_is_one_line_and_counts_nothing_twice(sim):
+    """A network failure (after the SDK's retries) while waiting or mid-way through the
+    results: a clear error that the batch is not lost; trying again adds no ledger row twice."""
+    import anthropic
+    import httpx2
+
+    broken = {"poll": False, "results_after": None}
+
+    class Flaky(httpx2.BaseTransport):
+        def handle_request(self, request):
+            path = request.url.path
+            if broken["poll"] and request.method == "GET" and "/batches/" in path:
+                raise httpx2.ConnectError("network is down")
+            response = sim.transport().handle_request(request)
+            if path.endswith("/results") and broken["results_after"] is not None:
+                lines = response.read().splitlines(keepends=True)[: broken["results_after"]]
+                broken["results_after"] = None
+
+                def cut():
+                    yield from lines
+                    raise httpx2.ReadError("connection reset")
+
+                return httpx2.Response(200, headers=response.headers, stream=Cut(cut()))
+            return response
+
+    class Cut(httpx2.SyncByteStream):
+        def __init__(self, chunks):
+            self.chunks = chunks
+
+        def __iter__(self):
+            yield from self.chunks
+
+    client = anthropic.Anthropic(
+        base_url=sim.base_url,
+        api_key="offline",
+        max_retries=0,
+        http_client=anthropic.DefaultHttpxClient(transport=Flaky()),
+    )
+    sim.batches.seconds_per_request = 3600.0
+    job = claude_magic.batch(list("abcd"), "{value}", client=client, wait=False, progress=False)
+    broken["poll"] = True
+    with pytest.raises(ClaudeError, match="Failed waiting for batch .* is not affected"):
+        job.wait(poll_interval=0.01)
+    broken["poll"] = False
+    sim.batches.advance(5 * 3600)
+    broken["results_after"] = 2
+    with pytest.raises(ClaudeError, match="Failed reading the results of batch"):
+        job.results()
+    assert 1 <= len(claude_magic.usage_frame()) < 4  # the lines read before the failure
+    out = job.results()
+    assert out.error.isna().all() and len(claude_magic.usage_frame()) == 4
+
+
+def test_cancel_that_fails_is_one_line_and_a_batch_that_ended_meanwhile_is_fine(sim):
+    import anthropic
+    import httpx2
+
+    mode = {"cancel": "down"}
+
+    class Flaky(httpx2.BaseTransport):
+        def handle_request(self, request):
+            if request.url.path.endswith("/cancel"):
+                if mode["cancel"] == "down":
+                    raise httpx2.ConnectError("network is down")
+                sim.batches.advance(3600)  # the batch ends just before the cancel arrives
+            return sim.transport().handle_request(request)
+
+    client = anthropic.Anthropic(
+        base_url=sim.base_url,
+        api_key="offline",
+        max_retries=0,
+        http_client=anthropic.DefaultHttpxClient(transport=Flaky()),
+    )
+    sim.batches.seconds_per_request = 60.0
+    job = claude_magic.batch(["a", "b"], "{value}", client=client, wait=False, progress=False)
+    with pytest.raises(ClaudeError, match=r"Failed canceling batch .* then \.cancel\(\) tries"):
+        job.cancel()
+    mode["cancel"] = "ends first"
+    assert job.cancel().state == "ended"
+    assert job.results().error.isna().all()
+
+
+def test_a_schema_given_on_reattach_reads_results_already_read(sim):
+    class Person(pydantic.BaseModel):
+        name: str
+        age: int
+
+    sim.script('{"name": "Ann", "age": 31}')
+    sim.script("not json")
+    job = claude_magic.batch(["Ann is 31", "Bob"], "{value}", wait=False, progress=False)
+    sim.batches.advance(60)
+    assert list(job.results().columns[:1]) == ["response"]
+    out = claude_magic.batch_job(job.id, schema=Person).results()
+    assert out.name.iloc[0] == "Ann" and out.age.iloc[0] == 31 and pd.isna(out.error.iloc[0])
+    assert "does not match Person: invalid JSON" in out.error.iloc[1]
+    assert len(claude_magic.usage_frame()) == 2
+
+
+def test_an_async_client_is_refused_before_sending(sim):
+    with pytest.raises(TypeError, match="not AsyncAnthropic"):
+        claude_magic.batch(["a"], "{value}", client=sim.async_client())
+    assert not sim.requests

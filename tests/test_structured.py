@@ -74,6 +74,7 @@ def test_a_reply_that_does_not_match_is_a_clear_error(ipython):
         ("--schema Nobody", "no variable 'Nobody' in the notebook"),
         ("--schema number", "--schema number: number is int, not a schema"),
         ("--schema Plain", "the class Plain (not a pydantic model)"),
+        ("--schema ann", "ann is an instance of Person (pass the class itself, Person)"),
         ("--schema notschema", "is not a JSON schema"),
         ("--schema badschema", "is not a valid JSON schema"),
         ("--schema Person.nope", "Person has no attribute 'nope'"),
@@ -89,6 +90,7 @@ def test_bad_schemas_are_usage_errors_before_sending(ipython, line, message):
         Person=Person,
         number=3,
         Plain=Plain,
+        ann=Person(name="Ann", age=31),
         notschema={"name": "x"},
         badschema={"type": 12},
     )

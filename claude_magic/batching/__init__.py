@@ -17,6 +17,7 @@ cell's id and the magics' settings are read from IPython only when it is running
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +29,14 @@ from ..models import DEFAULT_MODEL
 from ..request import RequestOptions, check_for_model
 from ..structured import Schema
 from .estimate import Estimate, estimate
-from .job import BatchJob, BatchNotEnded, BatchStatus, CellContext, find, register
+from .job import (
+    BatchJob,
+    BatchNotEnded,
+    BatchStatus,
+    CellContext,
+    find,
+    register,
+)
 from .outcome import META_COLUMNS, result_frame
 from .rows import check_options, custom_id, row_params, rows_from, split
 
@@ -70,14 +78,15 @@ def batch(
     shape = Schema.of(schema) if schema is not None else None
     _check_fields(shape)
     check_options(options)
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+    _check_number("concurrency", concurrency, whole=True, least=1)
     if realtime and not wait:
         raise ValueError("wait=False is for Message Batches; realtime=True runs in the kernel")
-    if poll_interval is not None and not poll_interval > 0:
-        raise ValueError(f"poll_interval must be seconds > 0, not {poll_interval}")
-    if max_tokens is not None and max_tokens < 1:
-        raise ValueError(f"max_tokens must be at least 1, not {max_tokens}")
+    if poll_interval is not None:
+        _check_number("poll_interval", poll_interval, whole=False, least=None)
+    if max_tokens is not None:
+        _check_number("max_tokens", max_tokens, whole=True, least=1)
+    if system is not None and not isinstance(system, str):
+        raise TypeError(f"system must be a str, not {type(system).__name__}")
     magics = _magics()
     request_options = RequestOptions(
         model=model or (magics.model if magics is not None else DEFAULT_MODEL),
@@ -90,7 +99,7 @@ def batch(
     session = current()
     client, offline = _client(session, backend, client, magics)
     params = row_params(rows, request_options, options)
-    found = estimate(client, params, batch=not realtime)
+    found = estimate(client, params, batch=not realtime, offline=offline)
     if dry_run:
         return found  # shown as its one line
     print(found)
@@ -117,9 +126,14 @@ def batch(
             worst_usd=worst,
         )
     )
+    again = "data= (the same input, for its index)" + (
+        f" and schema={shape.name if shape.is_model else '...'} (for its columns)"
+        if shape is not None
+        else ""
+    )
     print(
         f"Created {job._named()} ({plural(len(params), 'request')}). "
-        f"To reattach after a kernel restart: {job.reattach_hint()}"
+        f"To reattach after a kernel restart: {job.reattach_hint()} with {again}."
     )
     return job.wait() if wait else job
 
@@ -138,7 +152,11 @@ def batch_job(
     a restart pass `data=` (the input, for its index) and `schema=` to get the same frame."""
     from ..session import current
 
-    ids = [batch_id] if isinstance(batch_id, str) else list(batch_id)
+    if isinstance(batch_id, BatchJob):
+        batch_id = batch_id.ids
+    ids = [batch_id] if isinstance(batch_id, str) else None
+    if ids is None and isinstance(batch_id, (list, tuple)):
+        ids = list(batch_id)
     if not ids or not all(isinstance(i, str) and i for i in ids):
         raise ValueError(f"batch_job needs a batch id such as 'msgbatch_01...', not {batch_id!r}")
     session = current()
@@ -152,17 +170,25 @@ def batch_job(
         try:
             job.status()
         except Exception as exc:
-            raise ClaudeError(
-                f"Cannot reattach to {job._named()}: " + explain(exc, model="", offline=offline)
-            ) from None
+            if offline and getattr(exc, "status_code", None) == 404:
+                why = (
+                    "the offline simulator has no such batch. It keeps its batches in this "
+                    "kernel's memory, so a batch made before a kernel restart (or in another "
+                    "kernel) is gone: run claude_magic.batch again (with an API key, batches "
+                    "live on Anthropic's side and outlive the kernel)."
+                )
+            else:
+                why = explain(exc, model="", offline=offline)
+            raise ClaudeError(f"Cannot reattach to {job._named()}: {why}") from None
         register(job)
     elif shape is not None and job.schema is not None and shape.source is not job.schema.source:
-        raise ValueError(f"{job!r} was made with schema {job.schema.name}, not {shape.name}")
-    elif shape is not None:
-        job.schema = shape
+        raise ValueError(f"{job!r} was made with {job.schema.name}, not {shape.name}")
+    elif shape is not None and job.schema is None:
+        job.use_schema(shape)
     if data is not None:
         job.index = _index_of(data)
     if poll_interval is not None:
+        _check_number("poll_interval", poll_interval, whole=False, least=None)
         job.poll_interval = poll_interval
     return job
 
@@ -170,11 +196,24 @@ def batch_job(
 # -- inside ----------------------------------------------------------------------------
 
 
+def _check_number(name: str, value: Any, *, whole: bool, least: int | None) -> None:
+    """TypeError for a value of the wrong type (a float token count, a str), ValueError
+    for one out of range; both before anything is sent."""
+    kind = numbers.Integral if whole else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "a whole number" if whole else "a number of seconds"
+        raise TypeError(f"{name} must be {what}, not {value!r}")
+    if least is not None and value < least:
+        raise ValueError(f"{name} must be at least {least}, not {value}")
+    if least is None and not value > 0:
+        raise ValueError(f"{name} must be seconds > 0, not {value}")
+
+
 def _check_fields(schema: Schema | None) -> None:
     clash = [f for f in (schema.fields() if schema else []) if f in META_COLUMNS]
     if clash:
         raise ValueError(
-            f"schema {schema.name} has fields named {', '.join(clash)}, which the result "
+            f"{schema.name} has fields named {', '.join(clash)}, which the result "
             f"keeps for itself ({', '.join(META_COLUMNS)}): rename them"
         )
 
@@ -208,7 +247,15 @@ def _context(magics: Any) -> CellContext:
 def _client(session: Any, backend: str | None, client: Any, magics: Any) -> tuple[Any, bool]:
     """(client, offline): `client=` as given, else the backend `%%claude` would use."""
     if client is not None:
+        import anthropic
+
         from ..offline.simulator import Simulator
+
+        if isinstance(client, anthropic.AsyncAnthropic) or not hasattr(client, "messages"):
+            raise TypeError(
+                f"client= must be a (sync) anthropic.Anthropic client, not "
+                f"{type(client).__name__}: batch makes its calls itself, with threads"
+            )
 
         return client, str(getattr(client, "base_url", "")).startswith(Simulator.base_url)
     setting = backend

@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ClaudeError, Interrupted
+from ..errors import ClaudeError, Interrupted, explain
 from ..formatting import plural
 from ..structured import Schema
 from .outcome import Outcome, of_batch_result, result_frame
-from .rows import position_of
+from .rows import custom_id, position_of
 
 STATES = ("processing", "succeeded", "errored", "canceled", "expired")
 """The request counts of a Message Batch."""
@@ -84,7 +84,8 @@ class BatchJob:
     worst_usd: float = 0.0
     """The worst case checked against the kernel's budget when the job was submitted: held
     against it until the results are read (their billed ledger rows count instead)."""
-    _outcomes: dict[int, Outcome] = field(default_factory=dict, repr=False)
+    _outcomes: dict[int | str, Outcome] = field(default_factory=dict, repr=False)
+    """By row position; by custom_id for a batch made elsewhere (not `row-<n>` ids)."""
     _read: set[str] = field(default_factory=set, repr=False)
     """Batches whose results were read (and whose billed rows are in the ledger)."""
 
@@ -144,6 +145,8 @@ class BatchJob:
                 f"canceled). Reattach with {self.reattach_hint()}, then .wait() or "
                 ".results(); .cancel() stops it."
             ) from None
+        except Exception as exc:  # noqa: BLE001 - a failed poll (network, 5xx after retries)
+            raise self._failed(exc, "waiting for") from None
         finally:
             if bar is not None:
                 bar.close()
@@ -154,25 +157,57 @@ class BatchJob:
         the ledger the first time they are read."""
         unread = [b for b in self.ids if b not in self._read]
         if unread:
-            status = self.status()
+            try:
+                status = self.status()
+            except Exception as exc:  # noqa: BLE001
+                raise self._failed(exc, "looking up") from None
             if not status.ended:
                 raise BatchNotEnded(
                     f"{self._named()} has not ended yet ({status}). Use .wait(), or "
                     ".status() to look again."
                 )
             for batch_id in unread:
-                self._read_results(batch_id)
+                try:
+                    self._read_results(batch_id)
+                except Exception as exc:  # noqa: BLE001
+                    raise self._failed(exc, "reading the results of") from None
         return self._frame()
 
     def cancel(self) -> BatchStatus:
         """Ask the API to cancel every batch that has not ended; their finished rows keep
         their results (`.wait()` then gives them, the rest `canceled`)."""
-        for batch_id in self.ids:
-            if self.client.messages.batches.retrieve(batch_id).processing_status != "ended":
-                self.client.messages.batches.cancel(batch_id)
-        return self.status()
+        batches = self.client.messages.batches
+        try:
+            for batch_id in self.ids:
+                if batches.retrieve(batch_id).processing_status == "ended":
+                    continue
+                try:
+                    batches.cancel(batch_id)
+                except Exception:
+                    # it may have ended between the two calls (the API answers 400)
+                    if batches.retrieve(batch_id).processing_status != "ended":
+                        raise
+            return self.status()
+        except Exception as exc:  # noqa: BLE001
+            raise self._failed(exc, "canceling", again=".cancel()") from None
+
+    def use_schema(self, schema: Schema) -> None:
+        """Read the replies as `schema` (results already read are read again)."""
+        self.schema = schema
+        for outcome in self._outcomes.values():
+            outcome.read_as(schema)
 
     # -- inside -------------------------------------------------------------------------
+
+    def _failed(
+        self, exc: BaseException, doing: str, again: str = ".wait() or .results()"
+    ) -> ClaudeError:
+        """A failed API call while `doing` the job, in one line: the batch is not lost."""
+        why = explain(exc, model="", offline=self.offline)
+        return ClaudeError(
+            f"Failed {doing} {self._named()}: {why} The batch itself is not affected: "
+            f"{self.reattach_hint()} then {again} tries again."
+        )
 
     def _named(self) -> str:
         return f"batch {self.ids[0]}" if len(self.ids) == 1 else f"batches {', '.join(self.ids)}"
@@ -189,10 +224,11 @@ class BatchJob:
     def _read_results(self, batch_id: str) -> None:
         for line in self.client.messages.batches.results(batch_id):
             position = position_of(line.custom_id)
-            if position is None:
-                continue  # not a row of ours
+            key = line.custom_id if position is None else position
+            if key in self._outcomes:
+                continue  # read before a failure cut the last reading short: in the ledger
             outcome = of_batch_result(line.result, self.schema)
-            self._outcomes[position] = outcome
+            self._outcomes[key] = outcome
             if outcome.billed:
                 self._record(outcome, batch_id)
         self._read.add(batch_id)
@@ -211,17 +247,32 @@ class BatchJob:
     def _frame(self) -> Any:
         import pandas as pd
 
-        if self.index is not None:
-            extra = [p for p in self._outcomes if p >= len(self.index)]
-            if extra:
+        foreign = [k for k in self._outcomes if isinstance(k, str)]
+        if foreign:  # a batch made with the SDK: its rows by custom_id
+            if self.index is not None:
                 raise ClaudeError(
-                    f"{self._named()} has a result for row {max(extra)}, but data= has only "
-                    f"{plural(len(self.index), 'row')}: pass the data the batch was made from."
+                    f"{self._named()} was not made by claude_magic.batch (custom_id "
+                    f"{foreign[0]!r}, not 'row-<n>'), so its results cannot be put on data='s "
+                    "index: call batch_job without data= for a frame on the custom_ids."
+                )
+            keys = sorted(self._outcomes, key=lambda k: k if isinstance(k, str) else custom_id(k))
+            index = pd.Index(
+                [k if isinstance(k, str) else custom_id(k) for k in keys], name="custom_id"
+            )
+            return result_frame(index, [self._outcomes[k] for k in keys], self.schema)
+        positions = [k for k in self._outcomes if isinstance(k, int)]
+        if self.index is not None:
+            extra = [p for p in positions if p >= len(self.index)]
+            if extra or len(positions) < len(self.index):
+                raise ClaudeError(
+                    f"{self._named()} has results for {plural(len(positions), 'row')}, but "
+                    f"data= has {plural(len(self.index), 'row')}: pass the data the batch was "
+                    "made from."
                 )
             index = self.index
             outcomes = [self._outcomes.get(p) for p in range(len(index))]
         else:
-            positions = sorted(self._outcomes)
+            positions.sort()
             index = pd.Index(positions, name="row")
             outcomes = [self._outcomes[p] for p in positions]
         return result_frame(index, outcomes, self.schema)

@@ -72,13 +72,23 @@ class Outcome:
         )
         if message.stop_reason == "refusal":
             outcome.error = _refusal(getattr(message, "stop_details", None))
-        elif schema is not None:
-            try:
-                outcome.values = schema.columns(schema.parse("".join(texts)))
-            except ReplyMismatch as exc:
-                cut = message.stop_reason == "max_tokens"
-                outcome.error = str(exc) + (" (cut off by max_tokens: raise it)" if cut else "")
+        else:
+            outcome.read_as(schema, "".join(texts))
         return outcome
+
+    def read_as(self, schema: Schema | None, text: str | None = None) -> None:
+        """The schema's fields from the reply's text (`text`, else the joined text blocks),
+        or that row's error; a refusal stays a refusal."""
+        if self.stop_reason == "refusal" or not self.billed:
+            return
+        self.values, self.error = {}, None
+        if schema is None:
+            return
+        try:
+            self.values = schema.columns(schema.parse(self.text if text is None else text))
+        except ReplyMismatch as exc:
+            cut = self.stop_reason == "max_tokens"
+            self.error = str(exc) + (" (cut off by max_tokens: raise it)" if cut else "")
 
     @classmethod
     def failed(cls, error: str) -> Outcome:
@@ -90,7 +100,11 @@ def of_batch_result(result: Any, schema: Schema | None) -> Outcome:
     """The outcome of one line of a batch's results (an SDK MessageBatchResult)."""
     kind = result.type
     if kind == "succeeded":
-        return Outcome.of_message(result.message, schema)
+        outcome = Outcome.of_message(result.message, schema)
+        # a batch's request is billed at the batch price, even when the usage leaves the
+        # tier out (the ledger's service_tier and the half price follow it)
+        outcome.usage.setdefault("service_tier", "batch")
+        return outcome
     if kind == "errored":
         error = getattr(result.error, "error", None)
         what = getattr(error, "type", None) or "error"

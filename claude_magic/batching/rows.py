@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..formatting import plural
 from ..request import RequestOptions, build_request, user_message
 
 CUSTOM_ID_PREFIX = "row-"
@@ -104,7 +105,7 @@ def rows_from(data: Any, prompt: str) -> Rows:
                 f"has no such column (columns: {have}); write {{{{ and }}}} for literal braces"
             )
         index = data.index
-        columns = [data[f].tolist() for f in fields]
+        columns = [_column(data, f) for f in fields]
     else:
         if isinstance(data, pd.Series):
             index, values = data.index, data.tolist()
@@ -125,6 +126,8 @@ def rows_from(data: Any, prompt: str) -> Rows:
         columns = [values] if fields else []
     if len(index) == 0:
         raise ValueError("data has no rows: nothing to send")
+    for name, values in zip(fields, columns, strict=True):
+        _check_present(name, values, index, data)
     if not fields:
         return Rows(index, [_format(prompt, {}, 0)] * len(index))
     prompts = [
@@ -132,6 +135,43 @@ def rows_from(data: Any, prompt: str) -> Rows:
         for n, values in enumerate(zip(*columns, strict=True))
     ]
     return Rows(index, prompts)
+
+
+def _column(data: Any, name: str) -> list[Any]:
+    """A column's values; ValueError when the name is not one column (a duplicate name, or
+    the top level of MultiIndex columns), which `str.format` could not fill."""
+    import pandas as pd
+
+    column = data[name]
+    if isinstance(column, pd.DataFrame):
+        raise ValueError(
+            f"prompt uses {{{name}}}, but the DataFrame has {len(column.columns)} columns "
+            f"under that name: rename them so that {{{name}}} is one column"
+        )
+    return column.tolist()
+
+
+def _check_present(name: str, values: list[Any], index: Any, data: Any) -> None:
+    """ValueError for missing cells (NaN, None, NA): they would be sent as the text "nan".
+    Says which rows, and how to drop or fill them."""
+    import pandas as pd
+
+    missing = [n for n, v in enumerate(values) if pd.api.types.is_scalar(v) and pd.isna(v)]
+    if not missing:
+        return
+    shown = index[missing[:5]].tolist()  # Python values: 8, not np.int64(8)
+    labels = ", ".join(map(repr, shown)) + (", ..." if len(missing) > 5 else "")
+    if isinstance(data, pd.DataFrame):
+        where = f"column {name!r} is"
+        fix = f"df.dropna(subset=[{name!r}]) drops them, df.fillna({{{name!r}: ''}}) fills them"
+    elif isinstance(data, pd.Series):
+        where, fix = "the Series is", ".dropna() drops them, .fillna('') fills them"
+    else:
+        where, fix = "the list is", "remove them or replace them with ''"
+    raise ValueError(
+        f"{where} missing (NaN or None) in {plural(len(missing), 'row')} (index {labels}), "
+        f'which would be sent as the text "nan": {fix}'
+    )
 
 
 def _format(prompt: str, values: Mapping[str, Any], position: int) -> str:
@@ -158,6 +198,16 @@ def check_options(options: Mapping[str, Any]) -> None:
                 f"{name}= is not a Messages API request field (known: "
                 f"{', '.join(sorted(known - set(_NOT_OPTIONS)))})"
             )
+        value = options[name]
+        if name == "tools" and isinstance(value, Sequence) and any(map(callable, value)):
+            raise TypeError(
+                "tools= takes tool definitions (dicts with name, description, input_schema): "
+                "a batch cannot run Python functions, since there is no tool loop for its rows"
+            )
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}= is sent as JSON and cannot be: {exc}") from None
 
 
 def row_params(

@@ -139,6 +139,9 @@ class BatchStore:
         self.offset = 0.0
         self._batches: dict[str, Batch] = {}
         self._seq = 0
+        self._origin = self.clock()
+        """Part of every id: a kernel restarted on the same notebook makes new ids, never
+        the ids of the batches it lost (which `batch_job` would then reattach to)."""
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ time
@@ -162,7 +165,7 @@ class BatchStore:
         rows = _parse_requests(body)
         with self._lock:
             self._seq += 1
-            digest = hashlib.sha256(f"batch:{self._seq}".encode()).hexdigest()[:22]
+            digest = hashlib.sha256(f"batch:{self._origin!r}:{self._seq}".encode()).hexdigest()[:22]
             batch = Batch(
                 id=f"msgbatch_01{digest}",
                 seq=self._seq,
