@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from . import pricing
@@ -125,6 +126,10 @@ def reprice(
     """
     if model is not None and (not isinstance(model, str) or not model.strip()):
         raise TypeError(f"reprice: model must be a model id like 'claude-haiku-5-5', not {model!r}")
+    if not _is_bool(cache):
+        raise TypeError(f"reprice: cache must be True or False, not {cache!r}")
+    if batch is not None and not _is_bool(batch):
+        raise TypeError(f"reprice: batch must be True, False or None (as run), not {batch!r}")
     out = _ledger(df).copy()
     if model is not None:
         out["model"] = pd.Series(model, index=out.index, dtype="string")
@@ -171,8 +176,18 @@ def compare_costs(
         chosen += ran
     elif isinstance(models, str):
         chosen = [models]
-    else:
+    elif isinstance(models, Iterable):
         chosen = list(models)
+    else:
+        raise TypeError(
+            f"compare_costs: models must be a model id or a list of them, not {models!r}"
+        )
+    bad = [m for m in chosen if not isinstance(m, str) or not m.strip()]
+    if bad or not chosen:
+        raise ValueError(
+            "compare_costs: models must be model ids like 'claude-haiku-5-5'"
+            + (f", not {bad[0]!r}" if bad else "; the list is empty")
+        )
     pricing.check_prices_age(chosen)
     rows = []
     for model in dict.fromkeys(chosen):
@@ -220,6 +235,11 @@ def plot_costs(frame: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """
     from matplotlib.figure import Figure
 
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            "plot_costs draws a frame from cost_summary() or compare_costs(), "
+            f"not {type(frame).__name__}"
+        )
     if "as_run_usd" in frame.columns:
         draw = _plot_comparison
     elif {"cost_usd", "cache_savings_usd"} <= set(frame.columns):
@@ -266,9 +286,14 @@ def show_usage(by: str | Sequence[str] = "cell", df: pd.DataFrame | None = None)
 
 def parse_by(by: str | Sequence[str]) -> list[str]:
     """The groups of `by` ("model", "model,day" or a list), checked, without duplicates."""
-    items = by.split(",") if isinstance(by, str) else list(by)
+    if isinstance(by, str):
+        items = by.split(",")
+    elif isinstance(by, Iterable):
+        items = list(by)
+    else:
+        items = [by]  # a number or None: named in the error below
     keys = [str(item).strip() for item in items if str(item).strip()]
-    bad = [k for k in keys if k not in GROUPS]
+    bad = [k for k in items if not isinstance(k, str) or k.strip() not in (*GROUPS, "")]
     if bad or not keys:
         raise ValueError(f"by must be one of {', '.join(GROUPS)} or a list of them, not {by!r}")
     return list(dict.fromkeys(keys))
@@ -345,6 +370,11 @@ def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         if charged is not None:
             cost[rows], saved[rows] = charged
     return cost.set_axis(index), saved.set_axis(index)
+
+
+def _is_bool(value: Any) -> bool:
+    """True or False (numpy's too), not a string or a number that merely looks like one."""
+    return isinstance(value, (bool, np.bool_))
 
 
 def _total(frame: pd.DataFrame) -> float:

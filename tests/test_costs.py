@@ -209,6 +209,9 @@ def test_bad_by_and_bad_frames(ledger_frame):
         costs.cost_summary(ledger_frame.drop(columns="cost_usd"))
     with pytest.raises(TypeError, match="expected a usage DataFrame"):
         costs.cost_summary([1, 2])
+    for by in (3, None, ["model", 3], ["model", None]):
+        with pytest.raises(ValueError, match=r"by must be one of .* not "):
+            costs.cost_summary(ledger_frame, by=by)
     with pytest.raises(ValueError, match="needs the frame's timestamp"):
         costs.cost_summary(ledger_frame.drop(columns="timestamp"), by="day")
 
@@ -356,6 +359,21 @@ def test_reprice_unknown_and_bad_models(ledger_frame):
     assert math.isnan(costs.reprice(frame)["cost_usd"].iloc[0])
 
 
+def test_reprice_rejects_switches_that_are_not_booleans(ledger_frame):
+    """cache="no" used to keep caching and cache=None to drop it, batch="yes" to batch."""
+    for cache in ("no", None, 0, 1.0):
+        with pytest.raises(TypeError, match="cache must be True or False"):
+            costs.reprice(ledger_frame, cache=cache)
+    for batch in ("yes", "false", 1, 0):
+        with pytest.raises(TypeError, match=r"batch must be True, False or None \(as run\)"):
+            costs.reprice(ledger_frame, batch=batch)
+    flags = pd.Series([True, False])  # numpy booleans, as a frame gives them, are fine
+    plain = costs.reprice(ledger_frame, cache=flags[1], batch=flags[0])
+    # Without caching (test_reprice_without_caching) at batch price: half of 15,000 + 12,800
+    # + 310,000 + 11,800, the batch call's 82,000, 20,000 of searches and 400 / 2 = 277,000.
+    assert plain["cost_usd"].sum() == pytest.approx(0.277, rel=1e-12)
+
+
 def test_reprice_uses_pinned_prices(ledger_frame):
     claude_magic.set_prices({"claude-haiku-5-5": {"input": 1, "output": 5}}, as_of="2026-11-01")
     haiku = costs.reprice(ledger_frame, model="claude-haiku-5-5")
@@ -402,6 +420,17 @@ def test_compare_costs_default_models(ledger_frame):
         odd = costs.compare_costs(ledger_frame, models=["claude-haiku-5-5", "claude-x-9"])
     assert odd["model"].tolist() == ["claude-haiku-5-5", "claude-x-9"]  # unpriced last
     assert odd["as_run_usd"].isna().tolist() == [False, True]
+
+
+def test_compare_costs_and_plot_costs_reject_bad_arguments(ledger_frame):
+    with pytest.raises(TypeError, match="models must be a model id or a list of them, not 3"):
+        costs.compare_costs(ledger_frame, models=3)
+    with pytest.raises(ValueError, match="the list is empty"):
+        costs.compare_costs(ledger_frame, models=[])
+    with pytest.raises(ValueError, match="models must be model ids .*, not None"):
+        costs.compare_costs(ledger_frame, models=["claude-haiku-5-5", None])
+    with pytest.raises(TypeError, match="plot_costs draws a frame .*, not list"):
+        costs.plot_costs([1, 2])
 
 
 def test_html_display_is_formatted_captioned_and_escaped(ledger_frame):
