@@ -345,6 +345,48 @@ def test_set_prices_rejects_bad_tables(tmp_path):
     assert "a" not in pricing.priced_models()
 
 
+def test_set_prices_under_an_alias_or_snapshot_id_prices_the_model():
+    """The override was kept under the alias, so calls on the model id kept the old price."""
+    set_prices({"claude-haiku-4-5-20251001": {"input": 2, "output": 10}})
+    for model in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-haiku-4-5-20260101"):
+        # 1,000 x 2 + 1,000 x 10 at the pinned rates, on the model and both of its other ids
+        usage = {"input_tokens": 1_000, "output_tokens": 1_000}
+        assert cost_usd(model, usage) == pytest.approx(0.012)
+    table = price_table()
+    assert "claude-haiku-4-5-20251001" not in set(table["model"])
+    assert table.attrs["overrides"] == {"claude-haiku-4-5": None}
+    with pytest.raises(ValueError, match="'claude-opus-5' is given twice"):
+        set_prices({"claude-opus-5": {"input": 1, "output": 2},
+                    "claude-opus-5-20260601": {"input": 1, "output": 2}})  # fmt: skip
+
+
+def test_set_prices_from_a_hand_written_csv():
+    """Spaces after commas (headers and ids) were unknown columns or a new model id."""
+    set_prices(io.StringIO("model, input, output\n claude-sonnet-5-5 , 3, 15\n"))
+    assert pricing.get_price("claude-sonnet-5-5") == ModelPrice(
+        3, 15, 3.75, 6, 0.3, source="override"
+    )
+    assert " claude-sonnet-5-5 " not in pricing.priced_models()
+    with pytest.raises(ValueError, match="set_prices: the CSV file is empty"):
+        set_prices(io.StringIO(""))
+    set_prices(price_table().set_index("model"))  # the table, indexed by model, goes back too
+    assert pricing.get_price("claude-opus-5-5").source == "override"
+
+
+def test_set_prices_rejects_a_future_date_and_flags_a_likely_typo():
+    with pytest.raises(ValueError, match=r"as_of is in the future \(2027-01-01\)"):
+        set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of="2027-01-01")
+    with pytest.raises(ValueError, match="as_of of 'claude-opus-5' is in the future"):
+        set_prices({"claude-opus-5": {"input": 1, "output": 2, "as_of": "2026-12-25"}})
+    set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of="2026-12-07")  # tomorrow: ok
+    with pytest.warns(UserWarning, match="'claude-sonet-5-5' is not in the model table "
+                                         r"\(did you mean 'claude-sonnet-5-5'\?\)"):  # fmt: skip
+        set_prices({"claude-sonet-5-5": {"input": 3, "output": 15}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an id like no other: a course's own model, no warning
+        set_prices({"course-model": {"input": 1, "output": 2}})
+
+
 def test_stale_table_warns_once(monkeypatch):
     assert check_price_age(today=date(2027, 2, 27)) == 90  # 90 days: not yet stale
     with pytest.warns(StalePricesWarning, match=r"as of 2026-11-29 \(91 days ago\)") as record:
