@@ -574,6 +574,11 @@ def test_shipped_course_folder_reads_offline_and_stays_small():
         course = claude_magic.usage_from_notebooks(COURSE)
     assert len(course) == 9 and course["offline"].all()
     assert course["cost_usd"].notna().all()
+    # Recorded at the prices of the table: notebook 07 sets "as recorded" beside repriced
+    # figures (a saved course older than a price change would show two different totals).
+    assert course["cost_usd"].tolist() == pytest.approx(
+        costs.reprice(course)["cost_usd"].tolist(), rel=1e-12
+    )
     assert set(course["model"]) == {"claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5-5"}
     assert course["chat"].nunique() == 4  # intro, quick, reader, opus
     days = costs.cost_summary(course, by="day")
