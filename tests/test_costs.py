@@ -586,3 +586,28 @@ def test_shipped_course_folder_reads_offline_and_stays_small():
     caching = costs.cost_summary(course, by="notebook").set_index("notebook")
     cached = caching.loc[str(COURSE / "lesson2_caching.ipynb")]
     assert cached["cache_read_input_tokens"] > 0 and cached["cache_savings_usd"] > 0
+
+
+NOTEBOOK_07 = Path(__file__).parent.parent / "notebooks" / "07_tokens_usage_and_cost.ipynb"
+
+
+def test_notebook_07_names_every_current_model_with_a_cheaper_cache_read():
+    """The prose listed Opus 5.5's 0.05x read but not Sonnet 5.5's ($0.10 of $2)."""
+    import re
+
+    import nbformat
+
+    from claude_magic.models import current_models
+
+    nb = nbformat.read(NOTEBOOK_07, as_version=4)
+    prose = " ".join(next(c.source for c in nb.cells if c.get("id") == "nb07-27").split())
+    listed = re.search(r"a read 0\.1× \(([^)]*)\)", prose).group(1)
+    named = {  # "0.05× on Opus 5.5 and Sonnet 5.5, 0.025× on ..." -> {"Opus 5.5": 0.05, ...}
+        name.strip(): float(ratio)
+        for ratio, names in re.findall(r"([\d.]+)× on ([^,]*)", listed)
+        for name in names.split(" and ")
+    }
+    for model in current_models():
+        ratio = round(model.price.cache_read / model.price.input, 6)
+        if ratio != 0.1 and model.price.source == "official":
+            assert named.get(model.display_name.removeprefix("Claude ")) == ratio, model.id
