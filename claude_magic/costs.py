@@ -329,8 +329,9 @@ def _counts(frame: pd.DataFrame, column: str) -> Any:
     return pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
 
 
-def _billed(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series, pd.Series]:
-    """Each row's billed token counts (by `pricing.RATES` kind), batch flag and web searches."""
+def _billed(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series, pd.Series, pd.Series]:
+    """Each row's billed token counts (by `pricing.RATES` kind), batch flag, web searches and
+    US-only flag (`inference_geo == "us"`)."""
     writes = _counts(frame, "cache_creation_input_tokens")
     five, hour = (_counts(frame, column) for column in _WRITE_SPLIT)
     split = five + hour == writes  # a frame without the 5m/1h split: every write is 5m
@@ -341,13 +342,19 @@ def _billed(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series, pd.Se
         "cache_write_1h": hour.where(split, 0),
         "cache_read": _counts(frame, "cache_read_input_tokens"),
     }
-    tier = frame["service_tier"] if "service_tier" in frame.columns else None
-    batch = (
-        pd.Series(False, index=frame.index)
-        if tier is None
-        else (tier.astype("string") == "batch").fillna(False).astype(bool)
+    return (
+        tokens,
+        _flag(frame, "service_tier", "batch"),
+        _counts(frame, "web_search_requests"),
+        _flag(frame, "inference_geo", "us"),
     )
-    return tokens, batch, _counts(frame, "web_search_requests")
+
+
+def _flag(frame: pd.DataFrame, column: str, value: str) -> pd.Series:
+    """Where a text column holds `value` (False where it is missing, or has no such column)."""
+    if column not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return (frame[column].astype("string") == value).fillna(False).astype(bool)
 
 
 def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -355,7 +362,7 @@ def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     the arithmetic, per model); nan for a row whose model has no price or no model."""
     index = frame.index
     frame = frame.reset_index(drop=True)  # a concatenated frame may repeat index labels
-    tokens, batch, searches = _billed(frame)
+    tokens, batch, searches, us_only = _billed(frame)
     cost = pd.Series(math.nan, index=frame.index, dtype="float64")
     saved = cost.copy()
     models = frame["model"].astype("string")
@@ -366,6 +373,7 @@ def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
             {kind: counts[rows] for kind, counts in tokens.items()},
             batch=batch[rows],
             web_searches=searches[rows],
+            us_only=us_only[rows],
         )
         if charged is not None:
             cost[rows], saved[rows] = charged

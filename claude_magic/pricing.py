@@ -26,6 +26,7 @@ from .turn import cache_creation_split
 
 __all__ = [
     "BATCH_DISCOUNT",
+    "US_ONLY_MULTIPLIER",
     "PRICES",
     "PRICES_AS_OF",
     "PRICES_SOURCE",
@@ -45,12 +46,18 @@ __all__ = [
     "reset_prices",
     "set_price",
     "set_prices",
+    "us_only_premium",
 ]
 
 LONG_PROMPT_TOKENS = 100_000
 """Haiku 5.5 bills the whole request at its `long_prompt` rates above this prompt length."""
 WEB_SEARCH_USD_PER_REQUEST = 10.0 / 1000
 BATCH_DISCOUNT = 0.5
+US_ONLY_MULTIPLIER = 1.1
+"""US-only inference (`usage.inference_geo == "us"`) multiplies every token rate, cache
+rates included, on Claude Opus 4.6 and the models released after it (the web search fee
+stays); it stacks with the batch discount."""
+_US_ONLY_SINCE = "claude-opus-4-6"
 STALE_AFTER_DAYS = 90
 """A price checked longer ago than this may have changed: warn once."""
 
@@ -210,17 +217,31 @@ def _batch_factor(usage: Mapping[str, Any], batch: bool | None) -> float:
     return BATCH_DISCOUNT if batch else 1.0
 
 
+def us_only_premium(model: str) -> bool:
+    """Whether US-only inference costs `US_ONLY_MULTIPLIER` on this model (Opus 4.6 and
+    later; a model outside the table is not assumed to have the premium)."""
+    known, first = lookup(model), MODELS[_US_ONLY_SINCE]
+    return known is not None and known.created_at >= first.created_at
+
+
+def _factor(model: str, usage: Mapping[str, Any], batch: bool | None) -> float:
+    """What a call's token cost is multiplied by: the batch discount and US-only inference."""
+    geo = US_ONLY_MULTIPLIER if usage.get("inference_geo") == "us" else 1.0
+    return _batch_factor(usage, batch) * (geo if us_only_premium(model) else 1.0)
+
+
 def cost_usd(model: str, usage: Mapping[str, Any], *, batch: bool | None = None) -> float:
     """What one call cost: tokens at the model's rates plus web searches; nan if unpriced.
 
     `batch=None` prices the call as it ran: at the batch discount when its usage says
-    `service_tier: "batch"`. True or False force the batch or the standard price.
+    `service_tier: "batch"`. True or False force the batch or the standard price. A call
+    whose usage says `inference_geo: "us"` costs 1.1x on Opus 4.6 and later models.
     """
     price = get_price(model)
     if price is None:
         return math.nan
     searches = _n(usage.get("server_tool_use"), "web_search_requests")
-    return _charges(price, _tokens(usage), _batch_factor(usage, batch), searches)[0]
+    return _charges(price, _tokens(usage), _factor(model, usage, batch), searches)[0]
 
 
 def cache_savings_usd(model: str, usage: Mapping[str, Any], *, batch: bool | None = None) -> float:
@@ -229,20 +250,23 @@ def cache_savings_usd(model: str, usage: Mapping[str, Any], *, batch: bool | Non
     price = get_price(model)
     if price is None:
         return math.nan
-    return _charges(price, _tokens(usage), _batch_factor(usage, batch), 0)[1]
+    return _charges(price, _tokens(usage), _factor(model, usage, batch), 0)[1]
 
 
 def call_charges(
-    model: str, tokens: Mapping[str, Any], *, batch: Any, web_searches: Any
+    model: str, tokens: Mapping[str, Any], *, batch: Any, web_searches: Any, us_only: Any = None
 ) -> tuple[Any, Any] | None:
     """(cost, cache savings) in USD of many calls of one model, as pandas Series, with the
     same arithmetic as `cost_usd`: `tokens` maps each of `RATES` to a Series of counts,
-    `batch` is a boolean Series (batch discount), `web_searches` a Series of counts.
+    `batch` is a boolean Series (batch discount), `web_searches` a Series of counts and
+    `us_only` a boolean Series (`inference_geo == "us"`; None: none of them).
     None (and one warning) if the model has no price."""
     price = get_price(model)
     if price is None:
         return None
     factor = batch.astype("float64") * (BATCH_DISCOUNT - 1) + 1
+    if us_only is not None and us_only_premium(model):
+        factor = factor * (us_only.astype("float64") * (US_ONLY_MULTIPLIER - 1) + 1)
     return _charges(price, tokens, factor, web_searches)
 
 

@@ -46,6 +46,7 @@ DTYPES: dict[str, str] = {
     **dict.fromkeys(TOKEN_COLUMNS, "int64"),
     "cost_usd": "float64",
     "service_tier": "string",
+    "inference_geo": "string",
     "batch_id": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
@@ -77,6 +78,7 @@ def call_row(
     five, hour = call.cache_creation_split()
     tools = call.server_tool_requests()
     tier = call.usage.get("service_tier")  # "standard", "batch", ...; absent in old records
+    geo = call.usage.get("inference_geo")  # "us" costs more on recent models; often absent
     cost = call.cost_usd
     if cost is None or (isinstance(cost, float) and math.isnan(cost)):
         cost = pricing.cost_usd(call.model, call.usage)  # batch discount per service_tier
@@ -97,6 +99,7 @@ def call_row(
         "web_fetch_requests": tools.get("web_fetch_requests", 0),
         "cost_usd": cost,
         "service_tier": tier if isinstance(tier, str) else None,
+        "inference_geo": geo if isinstance(geo, str) else None,
         "batch_id": batch_id,
         "stop_reason": call.stop_reason,
         "ttft_s": call.ttft_s,

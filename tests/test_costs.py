@@ -374,6 +374,22 @@ def test_reprice_rejects_switches_that_are_not_booleans(ledger_frame):
     assert plain["cost_usd"].sum() == pytest.approx(0.277, rel=1e-12)
 
 
+def test_us_only_calls_are_recorded_and_repriced_with_their_premium():
+    ledger = Ledger()
+    call = record("claude-sonnet-5", 10_000, 0, 0, 0, 1_000, "standard", 0)
+    call.usage["inference_geo"] = "us"
+    ledger.record(call, chat="a", cell_id="c1", execution_count=1)
+    frame = ledger.frame()
+    assert frame["inference_geo"].tolist() == ["us"]
+    # (10,000 x 2 + 1,000 x 10) x 1.1 = 33,000
+    assert frame["cost_usd"].tolist() == pytest.approx([0.033], rel=1e-12)
+    assert costs.reprice(frame)["cost_usd"].tolist() == pytest.approx([0.033], rel=1e-12)
+    # Haiku 4.5 predates the premium: 10,000 x 1 + 1,000 x 5; Opus 5.5 has it: 60,000 x 1.1
+    assert costs.reprice(frame, model="claude-haiku-4-5")["cost_usd"].tolist() == [0.015]
+    opus = costs.reprice(frame, model="claude-opus-5-5", batch=True)
+    assert opus["cost_usd"].tolist() == pytest.approx([0.033], rel=1e-12)
+
+
 def test_reprice_uses_pinned_prices(ledger_frame):
     claude_magic.set_prices({"claude-haiku-5-5": {"input": 1, "output": 5}}, as_of="2026-11-01")
     haiku = costs.reprice(ledger_frame, model="claude-haiku-5-5")

@@ -141,6 +141,23 @@ def test_batch_halves_tokens_and_stacks_with_multipliers():
     assert cost_usd("claude-sonnet-4-6", write, batch=True) == pytest.approx(3.75 / 2)
 
 
+def test_us_only_inference_costs_a_tenth_more_on_opus_4_6_and_later():
+    """api-notes §4: inference_geo "us" is 1.1x on Opus 4.6+; it was priced like global."""
+    us = {"input_tokens": 1_000, "output_tokens": 1_000, "cache_read_input_tokens": 10_000,
+          "inference_geo": "us", "server_tool_use": {"web_search_requests": 1}}  # fmt: skip
+    # Sonnet 5.5: (1,000 x 2 + 1,000 x 10 + 10,000 x 0.1) x 1.1 = 14,300 + a $0.01 search
+    assert cost_usd("claude-sonnet-5-5", us) == pytest.approx(0.0243, rel=1e-12)
+    assert cost_usd("claude-sonnet-5-5", {**us, "inference_geo": "global"}) == pytest.approx(0.023)
+    # Batch: 13,000 / 2 x 1.1 = 7,150; savings 10,000 x (2 - 0.1) / 2 x 1.1 = 10,450
+    assert cost_usd("claude-sonnet-5-5", us, batch=True) == pytest.approx(0.01715, rel=1e-12)
+    assert cache_savings_usd("claude-sonnet-5-5", us, batch=True) == pytest.approx(0.01045)
+    # Opus 4.6 has it, Opus 4.5 (older) not: 1,000 x 5 + 1,000 x 25 + 10,000 x 0.5 = 35,000
+    assert cost_usd("claude-opus-4-6", us) == pytest.approx(0.0385 + 0.01, rel=1e-12)
+    assert cost_usd("claude-opus-4-5", us) == pytest.approx(0.035 + 0.01, rel=1e-12)
+    # Haiku 4.5 (older): 1,000 x 1 + 1,000 x 5 + 10,000 x 0.1 = 7,000
+    assert cost_usd("claude-haiku-4-5", us) == pytest.approx(0.007 + 0.01, rel=1e-12)
+
+
 def test_web_search_cost():
     usage = {"input_tokens": 1_000_000, "server_tool_use": {"web_search_requests": 3}}
     assert cost_usd("claude-opus-5", usage) == pytest.approx(5.0 + 0.03)

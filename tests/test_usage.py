@@ -40,6 +40,7 @@ EXPECTED_DTYPES = {
     "web_fetch_requests": "int64",
     "cost_usd": "float64",
     "service_tier": "string",
+    "inference_geo": "string",
     "batch_id": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
