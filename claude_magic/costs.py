@@ -97,7 +97,10 @@ def cost_summary(df: pd.DataFrame | None = None, by: str | Sequence[str] = "cell
         kind="summary",
         by=keys,
         title=f"Cost by {' and '.join(keys)}",
-        notes=_price_notes(frame, frame["model"].tolist(), recorded=True),
+        notes=[
+            *_price_notes(frame, frame["model"].tolist(), recorded=True),
+            *_caveats(frame),
+        ],
         formats=_FORMATS,
     )
     return out
@@ -218,6 +221,7 @@ def compare_costs(
             "caching and service tier as the calls ran; no_cache: cache writes and reads "
             "billed as plain input; batch: Message Batches API (50% off tokens).",
             *_price_notes(frame, out["model"].tolist(), recorded=False),
+            *_caveats(frame),
         ],
         formats=_FORMATS,
         recorded_usd=recorded,
@@ -505,6 +509,40 @@ def _price_notes(frame: pd.DataFrame, models: Iterable[Any], *, recorded: bool) 
         if "batch" in repriced:
             how.append("at batch price" if repriced["batch"] else "at standard price")
         notes.append(f"Repriced {' '.join(how) or 'at current prices'} (same token counts).")
+    return notes
+
+
+def _caveats(frame: pd.DataFrame) -> list[str]:
+    """What the amounts are not: calls that were never billed (the simulator, a replay) and
+    calls whose output is only estimated (the stream broke before the final usage)."""
+
+    def flag(column: str) -> pd.Series:
+        if column not in frame.columns:
+            return pd.Series(False, index=frame.index)
+        return frame[column].astype("boolean").fillna(False).astype(bool)
+
+    replayed = flag("replayed")
+    offline = flag("offline") & ~replayed
+    unbilled, estimated = int((offline | replayed).sum()), int(flag("estimated").sum())
+    notes = []
+    if unbilled:
+        counts = {"on the offline simulator": offline, "replayed from a recording": replayed}
+        kinds = [f"{int(rows.sum()):,} {what}" for what, rows in counts.items() if rows.any()]
+        if unbilled == len(frame):
+            notes.append(
+                f"Nothing here was billed ({' and '.join(kinds)}): the amounts are what the "
+                "API would have charged."
+            )
+        else:
+            notes.append(
+                f"{unbilled:,} of the {len(frame):,} calls were not billed ({' and '.join(kinds)}"
+                "), but are priced as if sent: df[~(df.offline | df.replayed)] keeps the rest."
+            )
+    if estimated:
+        notes.append(
+            f"{estimated:,} call(s) broke off before the API reported their usage: their "
+            "output tokens are estimated from the streamed text, so their cost is a lower bound."
+        )
     return notes
 
 

@@ -449,6 +449,23 @@ def test_compare_costs_and_plot_costs_reject_bad_arguments(ledger_frame):
         costs.plot_costs([1, 2])
 
 
+def test_summary_says_which_calls_were_not_billed_or_are_estimated(ledger_frame):
+    """A summary of simulator or replayed calls read like a bill, with no word of it."""
+    notes = costs.cost_summary(ledger_frame, by="model").attrs["notes"]
+    assert "Nothing here was billed (6 on the offline simulator)" in notes[-1]
+    mixed = ledger_frame.assign(offline=[False, False, True, True, False, False])
+    mixed.loc[4, ["offline", "replayed", "estimated"]] = [True, True, True]
+    notes = costs.cost_summary(mixed, by="chat").attrs["notes"]
+    assert notes[-2].startswith(
+        "3 of the 6 calls were not billed (2 on the offline simulator and 1 replayed from a "
+        "recording), but are priced as if sent: df[~(df.offline | df.replayed)] keeps the rest."
+    )
+    assert notes[-1].startswith("1 call(s) broke off before the API reported their usage")
+    assert "3 of the 6 calls were not billed" in repr(costs.compare_costs(mixed, "claude-opus-5"))
+    billed = ledger_frame.assign(offline=False)
+    assert not any("billed" in note for note in costs.cost_summary(billed).attrs["notes"])
+
+
 def test_html_display_is_formatted_captioned_and_escaped(ledger_frame):
     frame = ledger_frame.copy()
     frame.loc[0, "chat"] = "<b>bold</b>"
