@@ -191,6 +191,7 @@ def compare_costs(
             "compare_costs: models must be model ids like 'claude-haiku-5-5'"
             + (f", not {bad[0]!r}" if bad else "; the list is empty")
         )
+    chosen = _base_ids(chosen)  # an alias or dated snapshot id is a row of its model
     pricing.check_prices_age(chosen)
     rows = []
     for model in dict.fromkeys(chosen):

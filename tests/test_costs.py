@@ -430,6 +430,11 @@ def test_compare_costs_default_models(ledger_frame):
     assert table.set_index("model").loc["claude-opus-5", "calls"] == 1
     assert table["as_run_usd"].is_monotonic_increasing
     assert table.set_index("model").loc["course-model", "source"] == "override"
+    # An alias or a dated snapshot id is its model's row (once), with that model's calls.
+    ids = ["claude-opus-5-20260601", "claude-opus-5", "claude-haiku-4-5-20251001"]
+    aliased = costs.compare_costs(frame, models=ids)
+    assert sorted(aliased["model"]) == ["claude-haiku-4-5", "claude-opus-5"]
+    assert aliased.set_index("model").loc["claude-opus-5", "calls"] == 1
     single = costs.compare_costs(ledger_frame, models="claude-opus-5-5")
     assert single["model"].tolist() == ["claude-opus-5-5"]
     with pytest.warns(UnknownModelPriceWarning):
