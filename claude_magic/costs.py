@@ -606,8 +606,11 @@ def _plot_summary(frame: pd.DataFrame, ax: Axes) -> None:
     positions = list(range(len(frame)))
     bars, stacked_on = (ax.bar, "bottom") if upright else (ax.barh, "left")
     bars(positions, cost, label="cost", color="C0")
-    saved_style = {"color": "C0", "alpha": 0.3, "hatch": "//", "edgecolor": "C0"}
-    bars(positions, saved, label="saved by cache reads", **{stacked_on: cost}, **saved_style)
+    saved_style = {"color": "C0", "alpha": 0.3, "hatch": "//", "edgecolor": "C0", stacked_on: cost}
+    stacked = bars(positions, saved, label="saved by cache reads", **saved_style)
+    for patch in stacked:  # their base (the cost) is no edge of the axes: the margin stays
+        patch.sticky_edges.x.clear()
+        patch.sticky_edges.y.clear()
     if upright:
         ax.set_xticks(
             positions,

@@ -526,6 +526,19 @@ def test_plot_summary_bars(ledger_frame):
     ]
 
 
+def test_plot_summary_leaves_room_above_the_costliest_bar(ledger_frame):
+    """Where the costliest group had no cache reads, its bar ran to the axes' edge (the
+    stacked savings bar's base pinned the limit) and its label over the legend."""
+    no_reads = ledger_frame.assign(cache_read_input_tokens=0)
+    by_model = costs.cost_summary(no_reads, by="model")
+    ax = costs.plot_costs(by_model).axes[0]
+    assert ax.get_xlim()[1] > 1.4 * by_model["cost_usd"].max()  # the label's room
+    by_cell = costs.cost_summary(no_reads)
+    ax = costs.plot_costs(by_cell).axes[0]
+    assert ax.get_ylim()[1] > 1.04 * by_cell["cost_usd"].max()
+    assert ax.get_ylim()[0] == 0
+
+
 def test_plot_comparison_bars(ledger_frame):
     table = costs.compare_costs(ledger_frame, models=["claude-sonnet-5", "claude-haiku-5-5"])
     ax = costs.plot_costs(table).axes[0]
