@@ -21,7 +21,6 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from . import pricing
@@ -387,7 +386,7 @@ def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 def _is_bool(value: Any) -> bool:
     """True or False (numpy's too), not a string or a number that merely looks like one."""
-    return isinstance(value, (bool, np.bool_))
+    return pd.api.types.is_bool(value)
 
 
 def _total(frame: pd.DataFrame) -> float:
