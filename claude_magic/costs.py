@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import pricing
+from .formatting import plural
 from .models import current_models, lookup
 from .report import TOKEN_KINDS, ReportFrame, cache_hit_rate, percent, usd
 
@@ -540,8 +541,8 @@ def _caveats(frame: pd.DataFrame) -> list[str]:
             )
     if estimated:
         notes.append(
-            f"{estimated:,} call(s) broke off before the API reported their usage: their "
-            "output tokens are estimated from the streamed text, so their cost is a lower bound."
+            f"{plural(estimated, 'call')} broke off before the API reported the usage: the "
+            "output tokens are estimated from the streamed text, so the cost is a lower bound."
         )
     return notes
 

@@ -465,7 +465,7 @@ def test_summary_says_which_calls_were_not_billed_or_are_estimated(ledger_frame)
         "3 of the 6 calls were not billed (2 on the offline simulator and 1 replayed from a "
         "recording), but are priced as if sent: df[~(df.offline | df.replayed)] keeps the rest."
     )
-    assert notes[-1].startswith("1 call(s) broke off before the API reported their usage")
+    assert notes[-1].startswith("1 call broke off before the API reported the usage")
     assert "3 of the 6 calls were not billed" in repr(costs.compare_costs(mixed, "claude-opus-5"))
     billed = ledger_frame.assign(offline=False)
     assert not any("billed" in note for note in costs.cost_summary(billed).attrs["notes"])
