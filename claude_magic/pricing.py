@@ -18,7 +18,7 @@ import numbers
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .models import MODELS, PRICES_AS_OF, PRICES_SOURCE, ModelPrice, lookup, standard_price
@@ -475,6 +475,8 @@ def _rate(model: str, name: str, value: Any) -> float:
 
 
 def _parse_date(value: Any, what: str) -> date:
+    if isinstance(value, datetime):  # a pandas Timestamp too: its day
+        return value.date()
     if isinstance(value, date):
         return value
     try:

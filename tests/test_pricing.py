@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -388,6 +388,16 @@ def test_set_prices_from_a_hand_written_csv():
         set_prices(io.StringIO(""))
     set_prices(price_table().set_index("model"))  # the table, indexed by model, goes back too
     assert pricing.get_price("claude-opus-5-5").source == "override"
+
+
+def test_set_prices_dated_with_a_datetime_or_timestamp_keeps_the_day():
+    """A datetime was kept as '2026-11-01T12:00:00', which the staleness check then failed
+    to read as a date."""
+    set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of=datetime(2026, 11, 1, 12))
+    assert prices_as_of("claude-opus-5") == "2026-11-01"
+    set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of=pd.Timestamp("2026-11-02"))
+    assert prices_as_of("claude-opus-5") == "2026-11-02"
+    assert check_price_age(datetime(2026, 11, 29, 23, 59)) == 7
 
 
 def test_set_prices_rejects_a_future_date_and_flags_a_likely_typo():
