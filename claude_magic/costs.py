@@ -318,6 +318,11 @@ def _ledger(df: pd.DataFrame | None, need: tuple[str, ...] = ()) -> pd.DataFrame
             "expected a usage DataFrame (usage_frame(), usage_from_notebooks() or reprice()), "
             f"not {type(df).__name__}"
         )
+    if "calls" in df.columns or df.attrs.get("kind") in ("summary", "comparison"):
+        raise ValueError(
+            "this is a summary (one row per group), not a usage frame (one row per call): "
+            "pass the frame it was made from, e.g. reprice(df) then cost_summary(...)"
+        )
     missing = [c for c in ("model", *TOKEN_KINDS, *need) if c not in df.columns]
     if missing:
         raise ValueError(

@@ -212,6 +212,12 @@ def test_bad_by_and_bad_frames(ledger_frame):
     for by in (3, None, ["model", 3], ["model", None]):
         with pytest.raises(ValueError, match=r"by must be one of .* not "):
             costs.cost_summary(ledger_frame, by=by)
+    summary = costs.cost_summary(ledger_frame, by="model")  # sums: no tier, no batch flag
+    for analysis in (costs.reprice, costs.cost_summary, costs.compare_costs):
+        with pytest.raises(ValueError, match="this is a summary .* not a usage frame"):
+            analysis(summary)
+    with pytest.raises(ValueError, match="this is a summary"):
+        costs.reprice(costs.compare_costs(ledger_frame, models=["claude-opus-5"]))
     with pytest.raises(ValueError, match="needs the frame's timestamp"):
         costs.cost_summary(ledger_frame.drop(columns="timestamp"), by="day")
 
