@@ -99,7 +99,7 @@ def cost_summary(df: pd.DataFrame | None = None, by: str | Sequence[str] = "cell
         title=f"Cost by {' and '.join(keys)}",
         notes=[
             *_price_notes(frame, frame["model"].tolist(), recorded=True),
-            *_caveats(frame),
+            *billing_notes(frame),
         ],
         formats=_FORMATS,
     )
@@ -222,7 +222,7 @@ def compare_costs(
             "caching and service tier as the calls ran; no_cache: cache writes and reads "
             "billed as plain input; batch: Message Batches API (50% off tokens).",
             *_price_notes(frame, out["model"].tolist(), recorded=False),
-            *_caveats(frame),
+            *billing_notes(frame),
         ],
         formats=_FORMATS,
         recorded_usd=recorded,
@@ -518,7 +518,7 @@ def _price_notes(frame: pd.DataFrame, models: Iterable[Any], *, recorded: bool) 
     return notes
 
 
-def _caveats(frame: pd.DataFrame) -> list[str]:
+def billing_notes(frame: pd.DataFrame) -> list[str]:
     """What the amounts are not: calls that were never billed (the simulator, a replay) and
     calls whose output is only estimated (the stream broke before the final usage)."""
 
