@@ -351,6 +351,10 @@ def _usage(magics: Any, args: Any) -> None:
         f"{usd(float(cells['cost_usd'].sum(skipna=False)))} in all. "
         "One row per call: claude_magic.usage_frame()"
     )
+    from .costs import billing_notes
+
+    for note in billing_notes(frame):  # simulator or replayed calls: nothing was billed
+        print(note)
     enable_figure_png(magics.shell)
     display(plot_usage(cells))
 

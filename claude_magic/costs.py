@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import pricing
+from .formatting import plural
 from .models import current_models, lookup
 from .report import TOKEN_KINDS, ReportFrame, cache_hit_rate, percent, usd
 
@@ -96,7 +97,10 @@ def cost_summary(df: pd.DataFrame | None = None, by: str | Sequence[str] = "cell
         kind="summary",
         by=keys,
         title=f"Cost by {' and '.join(keys)}",
-        notes=_price_notes(frame, frame["model"].tolist(), recorded=True),
+        notes=[
+            *_price_notes(frame, frame["model"].tolist(), recorded=True),
+            *billing_notes(frame),
+        ],
         formats=_FORMATS,
     )
     return out
@@ -125,6 +129,10 @@ def reprice(
     """
     if model is not None and (not isinstance(model, str) or not model.strip()):
         raise TypeError(f"reprice: model must be a model id like 'claude-haiku-5-5', not {model!r}")
+    if not _is_bool(cache):
+        raise TypeError(f"reprice: cache must be True or False, not {cache!r}")
+    if batch is not None and not _is_bool(batch):
+        raise TypeError(f"reprice: batch must be True, False or None (as run), not {batch!r}")
     out = _ledger(df).copy()
     if model is not None:
         out["model"] = pd.Series(model, index=out.index, dtype="string")
@@ -171,8 +179,19 @@ def compare_costs(
         chosen += ran
     elif isinstance(models, str):
         chosen = [models]
-    else:
+    elif isinstance(models, Iterable):
         chosen = list(models)
+    else:
+        raise TypeError(
+            f"compare_costs: models must be a model id or a list of them, not {models!r}"
+        )
+    bad = [m for m in chosen if not isinstance(m, str) or not m.strip()]
+    if bad or not chosen:
+        raise ValueError(
+            "compare_costs: models must be model ids like 'claude-haiku-5-5'"
+            + (f", not {bad[0]!r}" if bad else "; the list is empty")
+        )
+    chosen = _base_ids(chosen)  # an alias or dated snapshot id is a row of its model
     pricing.check_prices_age(chosen)
     rows = []
     for model in dict.fromkeys(chosen):
@@ -203,6 +222,7 @@ def compare_costs(
             "caching and service tier as the calls ran; no_cache: cache writes and reads "
             "billed as plain input; batch: Message Batches API (50% off tokens).",
             *_price_notes(frame, out["model"].tolist(), recorded=False),
+            *billing_notes(frame),
         ],
         formats=_FORMATS,
         recorded_usd=recorded,
@@ -220,6 +240,11 @@ def plot_costs(frame: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """
     from matplotlib.figure import Figure
 
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            "plot_costs draws a frame from cost_summary() or compare_costs(), "
+            f"not {type(frame).__name__}"
+        )
     if "as_run_usd" in frame.columns:
         draw = _plot_comparison
     elif {"cost_usd", "cache_savings_usd"} <= set(frame.columns):
@@ -266,9 +291,14 @@ def show_usage(by: str | Sequence[str] = "cell", df: pd.DataFrame | None = None)
 
 def parse_by(by: str | Sequence[str]) -> list[str]:
     """The groups of `by` ("model", "model,day" or a list), checked, without duplicates."""
-    items = by.split(",") if isinstance(by, str) else list(by)
+    if isinstance(by, str):
+        items = by.split(",")
+    elif isinstance(by, Iterable):
+        items = list(by)
+    else:
+        items = [by]  # a number or None: named in the error below
     keys = [str(item).strip() for item in items if str(item).strip()]
-    bad = [k for k in keys if k not in GROUPS]
+    bad = [k for k in items if not isinstance(k, str) or k.strip() not in (*GROUPS, "")]
     if bad or not keys:
         raise ValueError(f"by must be one of {', '.join(GROUPS)} or a list of them, not {by!r}")
     return list(dict.fromkeys(keys))
@@ -288,6 +318,11 @@ def _ledger(df: pd.DataFrame | None, need: tuple[str, ...] = ()) -> pd.DataFrame
             "expected a usage DataFrame (usage_frame(), usage_from_notebooks() or reprice()), "
             f"not {type(df).__name__}"
         )
+    if "calls" in df.columns or df.attrs.get("kind") in ("summary", "comparison"):
+        raise ValueError(
+            "this is a summary (one row per group), not a usage frame (one row per call): "
+            "pass the frame it was made from, e.g. reprice(df) then cost_summary(...)"
+        )
     missing = [c for c in ("model", *TOKEN_KINDS, *need) if c not in df.columns]
     if missing:
         raise ValueError(
@@ -304,8 +339,9 @@ def _counts(frame: pd.DataFrame, column: str) -> Any:
     return pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
 
 
-def _billed(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series, pd.Series]:
-    """Each row's billed token counts (by `pricing.RATES` kind), batch flag and web searches."""
+def _billed(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series, pd.Series, pd.Series]:
+    """Each row's billed token counts (by `pricing.RATES` kind), batch flag, web searches and
+    US-only flag (`inference_geo == "us"`)."""
     writes = _counts(frame, "cache_creation_input_tokens")
     five, hour = (_counts(frame, column) for column in _WRITE_SPLIT)
     split = five + hour == writes  # a frame without the 5m/1h split: every write is 5m
@@ -316,13 +352,19 @@ def _billed(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series, pd.Se
         "cache_write_1h": hour.where(split, 0),
         "cache_read": _counts(frame, "cache_read_input_tokens"),
     }
-    tier = frame["service_tier"] if "service_tier" in frame.columns else None
-    batch = (
-        pd.Series(False, index=frame.index)
-        if tier is None
-        else (tier.astype("string") == "batch").fillna(False).astype(bool)
+    return (
+        tokens,
+        _flag(frame, "service_tier", "batch"),
+        _counts(frame, "web_search_requests"),
+        _flag(frame, "inference_geo", "us"),
     )
-    return tokens, batch, _counts(frame, "web_search_requests")
+
+
+def _flag(frame: pd.DataFrame, column: str, value: str) -> pd.Series:
+    """Where a text column holds `value` (False where it is missing, or has no such column)."""
+    if column not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return (frame[column].astype("string") == value).fillna(False).astype(bool)
 
 
 def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -330,7 +372,7 @@ def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     the arithmetic, per model); nan for a row whose model has no price or no model."""
     index = frame.index
     frame = frame.reset_index(drop=True)  # a concatenated frame may repeat index labels
-    tokens, batch, searches = _billed(frame)
+    tokens, batch, searches, us_only = _billed(frame)
     cost = pd.Series(math.nan, index=frame.index, dtype="float64")
     saved = cost.copy()
     models = frame["model"].astype("string")
@@ -341,10 +383,16 @@ def _priced(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
             {kind: counts[rows] for kind, counts in tokens.items()},
             batch=batch[rows],
             web_searches=searches[rows],
+            us_only=us_only[rows],
         )
         if charged is not None:
             cost[rows], saved[rows] = charged
     return cost.set_axis(index), saved.set_axis(index)
+
+
+def _is_bool(value: Any) -> bool:
+    """True or False (numpy's too), not a string or a number that merely looks like one."""
+    return pd.api.types.is_bool(value)
 
 
 def _total(frame: pd.DataFrame) -> float:
@@ -470,6 +518,40 @@ def _price_notes(frame: pd.DataFrame, models: Iterable[Any], *, recorded: bool) 
     return notes
 
 
+def billing_notes(frame: pd.DataFrame) -> list[str]:
+    """What the amounts are not: calls that were never billed (the simulator, a replay) and
+    calls whose output is only estimated (the stream broke before the final usage)."""
+
+    def flag(column: str) -> pd.Series:
+        if column not in frame.columns:
+            return pd.Series(False, index=frame.index)
+        return frame[column].astype("boolean").fillna(False).astype(bool)
+
+    replayed = flag("replayed")
+    offline = flag("offline") & ~replayed
+    unbilled, estimated = int((offline | replayed).sum()), int(flag("estimated").sum())
+    notes = []
+    if unbilled:
+        counts = {"on the offline simulator": offline, "replayed from a recording": replayed}
+        kinds = [f"{int(rows.sum()):,} {what}" for what, rows in counts.items() if rows.any()]
+        if unbilled == len(frame):
+            notes.append(
+                f"Nothing here was billed ({' and '.join(kinds)}): the amounts are what the "
+                "API would have charged."
+            )
+        else:
+            notes.append(
+                f"{unbilled:,} of the {len(frame):,} calls were not billed ({' and '.join(kinds)}"
+                "), but are priced as if sent: df[~(df.offline | df.replayed)] keeps the rest."
+            )
+    if estimated:
+        notes.append(
+            f"{plural(estimated, 'call')} broke off before the API reported the usage: the "
+            "output tokens are estimated from the streamed text, so the cost is a lower bound."
+        )
+    return notes
+
+
 # --- charts -------------------------------------------------------------------------------
 
 
@@ -529,8 +611,11 @@ def _plot_summary(frame: pd.DataFrame, ax: Axes) -> None:
     positions = list(range(len(frame)))
     bars, stacked_on = (ax.bar, "bottom") if upright else (ax.barh, "left")
     bars(positions, cost, label="cost", color="C0")
-    saved_style = {"color": "C0", "alpha": 0.3, "hatch": "//", "edgecolor": "C0"}
-    bars(positions, saved, label="saved by cache reads", **{stacked_on: cost}, **saved_style)
+    saved_style = {"color": "C0", "alpha": 0.3, "hatch": "//", "edgecolor": "C0", stacked_on: cost}
+    stacked = bars(positions, saved, label="saved by cache reads", **saved_style)
+    for patch in stacked:  # their base (the cost) is no edge of the axes: the margin stays
+        patch.sticky_edges.x.clear()
+        patch.sticky_edges.y.clear()
     if upright:
         ax.set_xticks(
             positions,

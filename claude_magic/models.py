@@ -9,8 +9,9 @@ Sources (api-notes.md §2f, §4 and §5 beside the design): Anthropic's "Pricing
 (platform.claude.com/docs/en/about-claude/pricing), the per-model pages
 (platform.claude.com/docs/en/models/<id>/overview), "Prompt caching"
 (platform.claude.com/docs/en/build-with-claude/prompt-caching) and the documented validation
-errors. Fable/Mythos 5.2 (no official page yet) and part of the Haiku 5.5 >100K tier are
-third-party figures, marked `source="third-party"`.
+errors. Fable/Mythos 5.2 (no official page yet, marked `source="third-party"`) and three
+of Haiku 5.5's cache rates (the read up to 100K, the 1h write and read above) are
+third-party figures.
 
 Pure data: no SDK, IPython or widget import.
 """
@@ -29,7 +30,7 @@ PRICES_SOURCE = (
     "(platform.claude.com/docs/en/build-with-claude/prompt-caching, scrape of 2026-09-26), "
     "collected on 2026-11-22; Sonnet 5.5's cache read ($0.10) and its 400s from its migration "
     "guide (platform.claude.com/docs/en/models/sonnet-5-5/migration-guide), 2026-11-29. "
-    "Fable/Mythos 5.2 and part of the Haiku 5.5 >100K tier are "
+    "Fable/Mythos 5.2 and Haiku 5.5's cache read (both tiers) and >100K 1h write are "
     "third-party figures (apidog, kurofune/claudit v1.9.2)."
 )
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -184,7 +185,7 @@ _SONNET_5 = standard_price(2, 10)
 _SONNET_5_5 = standard_price(2, 10, read_x=0.05)  # migration guide: reads $0.10, half Sonnet 5's
 _SONNET_4 = standard_price(3, 15)
 _THIRD_PARTY_5_2 = standard_price(8, 40, source="third-party")
-# 1h write, >100K read (and >100K 1h write) are third-party figures.
+# The cache read (0.01, and 0.05 above 100K) and the >100K 1h write are third-party figures.
 _HAIKU_5_5 = ModelPrice(
     0.10, 0.50, 0.125, 0.20, 0.01, long_prompt=ModelPrice(0.50, 2.50, 0.625, 1.00, 0.05)
 )

@@ -12,12 +12,13 @@ inside `price_table` and CSV reading.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import numbers
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .models import MODELS, PRICES_AS_OF, PRICES_SOURCE, ModelPrice, lookup, standard_price
@@ -25,6 +26,7 @@ from .turn import cache_creation_split
 
 __all__ = [
     "BATCH_DISCOUNT",
+    "US_ONLY_MULTIPLIER",
     "PRICES",
     "PRICES_AS_OF",
     "PRICES_SOURCE",
@@ -44,12 +46,18 @@ __all__ = [
     "reset_prices",
     "set_price",
     "set_prices",
+    "us_only_premium",
 ]
 
 LONG_PROMPT_TOKENS = 100_000
 """Haiku 5.5 bills the whole request at its `long_prompt` rates above this prompt length."""
 WEB_SEARCH_USD_PER_REQUEST = 10.0 / 1000
 BATCH_DISCOUNT = 0.5
+US_ONLY_MULTIPLIER = 1.1
+"""US-only inference (`usage.inference_geo == "us"`) multiplies every token rate, cache
+rates included, on Claude Opus 4.6 and the models released after it (the web search fee
+stays); it stacks with the batch discount."""
+_US_ONLY_SINCE = "claude-opus-4-6"
 STALE_AFTER_DAYS = 90
 """A price checked longer ago than this may have changed: warn once."""
 
@@ -209,17 +217,31 @@ def _batch_factor(usage: Mapping[str, Any], batch: bool | None) -> float:
     return BATCH_DISCOUNT if batch else 1.0
 
 
+def us_only_premium(model: str) -> bool:
+    """Whether US-only inference costs `US_ONLY_MULTIPLIER` on this model (Opus 4.6 and
+    later; a model outside the table is not assumed to have the premium)."""
+    known, first = lookup(model), MODELS[_US_ONLY_SINCE]
+    return known is not None and known.created_at >= first.created_at
+
+
+def _factor(model: str, usage: Mapping[str, Any], batch: bool | None) -> float:
+    """What a call's token cost is multiplied by: the batch discount and US-only inference."""
+    geo = US_ONLY_MULTIPLIER if usage.get("inference_geo") == "us" else 1.0
+    return _batch_factor(usage, batch) * (geo if us_only_premium(model) else 1.0)
+
+
 def cost_usd(model: str, usage: Mapping[str, Any], *, batch: bool | None = None) -> float:
     """What one call cost: tokens at the model's rates plus web searches; nan if unpriced.
 
     `batch=None` prices the call as it ran: at the batch discount when its usage says
-    `service_tier: "batch"`. True or False force the batch or the standard price.
+    `service_tier: "batch"`. True or False force the batch or the standard price. A call
+    whose usage says `inference_geo: "us"` costs 1.1x on Opus 4.6 and later models.
     """
     price = get_price(model)
     if price is None:
         return math.nan
     searches = _n(usage.get("server_tool_use"), "web_search_requests")
-    return _charges(price, _tokens(usage), _batch_factor(usage, batch), searches)[0]
+    return _charges(price, _tokens(usage), _factor(model, usage, batch), searches)[0]
 
 
 def cache_savings_usd(model: str, usage: Mapping[str, Any], *, batch: bool | None = None) -> float:
@@ -228,20 +250,23 @@ def cache_savings_usd(model: str, usage: Mapping[str, Any], *, batch: bool | Non
     price = get_price(model)
     if price is None:
         return math.nan
-    return _charges(price, _tokens(usage), _batch_factor(usage, batch), 0)[1]
+    return _charges(price, _tokens(usage), _factor(model, usage, batch), 0)[1]
 
 
 def call_charges(
-    model: str, tokens: Mapping[str, Any], *, batch: Any, web_searches: Any
+    model: str, tokens: Mapping[str, Any], *, batch: Any, web_searches: Any, us_only: Any = None
 ) -> tuple[Any, Any] | None:
     """(cost, cache savings) in USD of many calls of one model, as pandas Series, with the
     same arithmetic as `cost_usd`: `tokens` maps each of `RATES` to a Series of counts,
-    `batch` is a boolean Series (batch discount), `web_searches` a Series of counts.
+    `batch` is a boolean Series (batch discount), `web_searches` a Series of counts and
+    `us_only` a boolean Series (`inference_geo == "us"`; None: none of them).
     None (and one warning) if the model has no price."""
     price = get_price(model)
     if price is None:
         return None
     factor = batch.astype("float64") * (BATCH_DISCOUNT - 1) + 1
+    if us_only is not None and us_only_premium(model):
+        factor = factor * (us_only.astype("float64") * (US_ONLY_MULTIPLIER - 1) + 1)
     return _charges(price, tokens, factor, web_searches)
 
 
@@ -263,20 +288,26 @@ def set_prices(prices: Any, *, as_of: str | date | None = None) -> None:
     above 100,000 prompt tokens (as Haiku 5.5 has; without them there is no such tier);
     `as_of` dates a row (else the `as_of` argument; without either the prices are undated).
     A `source` column, as `price_table()` writes it, is ignored: set prices are marked
-    "override". `price_table().to_csv(path)` then `set_prices(path)` round-trips.
+    "override". `price_table().to_csv(path)` then `set_prices(path)` round-trips. An alias
+    or a dated snapshot id of a known model sets that model's price; an id close to a known
+    one but not in the table (a typo?) is added with a warning.
 
     Everything is checked before anything changes: an unknown column, a missing input or
-    output, a negative or non-numeric rate or a bad date raises ValueError naming it.
+    output, a negative or non-numeric rate or a bad (or future) date raises ValueError
+    naming it.
     `reset_prices()` restores the dated table.
     """
-    default_date = None if as_of is None else _parse_date(as_of, "set_prices: as_of").isoformat()
+    default_date = None if as_of is None else _price_date(as_of, "set_prices: as_of")
     parsed: dict[str, tuple[ModelPrice, str | None]] = {}
-    for where, model, fields in _price_rows(prices):
+    for where, given, fields in _price_rows(prices):
+        model = _model_id(where, given)
         if model in parsed:
             raise ValueError(f"set_prices: {model!r} is given twice ({where})")
         parsed[model] = _model_price(where, model, fields, default_date)
     if not parsed:
         raise ValueError("set_prices: no prices given")
+    for model in parsed:
+        _warn_if_misspelt(model)
     for model, (price, dated) in parsed.items():
         _active[model] = price
         _override_dates[model] = dated
@@ -327,9 +358,16 @@ def _price_rows(prices: Any) -> list[tuple[str, Any, dict[str, Any]]]:
     if isinstance(prices, (str, os.PathLike)) or hasattr(prices, "read"):
         if isinstance(prices, (str, os.PathLike)) and not os.path.isfile(prices):
             raise FileNotFoundError(f"set_prices: no such CSV file: {os.fspath(prices)}")
-        frame = pd.read_csv(prices, dtype={"model": "string", "as_of": "string"})
+        try:
+            frame = pd.read_csv(
+                prices, dtype={"model": "string", "as_of": "string"}, skipinitialspace=True
+            )
+        except pd.errors.EmptyDataError:
+            raise ValueError("set_prices: the CSV file is empty") from None
     elif isinstance(prices, pd.DataFrame):
         frame = prices
+        if "model" not in frame.columns and frame.index.name == "model":
+            frame = frame.reset_index()  # price_table().set_index("model")
     else:
         raise TypeError(
             "set_prices takes a dict {model: {rate: USD per million tokens}}, a CSV file "
@@ -359,8 +397,6 @@ def _model_price(
     where: str, model: Any, fields: dict[str, Any], default_date: str | None
 ) -> tuple[ModelPrice, str | None]:
     """A validated override price and its date; ValueError naming `where` and the field."""
-    if not isinstance(model, str) or not model.strip():
-        raise ValueError(f"set_prices: {where} has no model id")
     unknown = sorted(set(fields) - set(_PRICE_COLUMNS) - {"model"})
     if unknown:
         raise ValueError(
@@ -369,7 +405,7 @@ def _model_price(
         )
     dated = fields.get("as_of")
     if dated is not None:
-        dated = _parse_date(dated, f"set_prices: as_of of {model!r}").isoformat()
+        dated = _price_date(dated, f"set_prices: as_of of {model!r}")
     rates = {k: _rate(model, k, v) for k, v in fields.items() if k in RATES or k in LONG_RATES}
     price = _rates_price(model, {k: v for k, v in rates.items() if k in RATES}, "")
     long_rates = {k.removeprefix("long_prompt_"): v for k, v in rates.items() if k in LONG_RATES}
@@ -377,6 +413,38 @@ def _model_price(
         long = _rates_price(model, long_rates, "long_prompt_")
         price = dataclasses.replace(price, long_prompt=long)
     return price, default_date if dated is None else dated
+
+
+def _model_id(where: str, model: Any) -> str:
+    """The id a price is kept under: stripped, and a known model's alias or dated snapshot
+    id as the model itself (the calls of either are priced from the one entry)."""
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(f"set_prices: {where} has no model id")
+    known = lookup(model.strip())
+    return known.id if known is not None else model.strip()
+
+
+def _warn_if_misspelt(model: str) -> None:
+    """A new model whose id is close to a known one is probably a typo: say so (a course may
+    well add a model of its own, so an id like no other passes quietly)."""
+    if lookup(model) is not None:
+        return
+    close = difflib.get_close_matches(model, list(MODELS), n=1, cutoff=0.85)
+    if close:
+        warnings.warn(
+            f"set_prices: {model!r} is not in the model table (did you mean {close[0]!r}?); "
+            "its price is added as a new model",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _price_date(value: Any, what: str) -> str:
+    """A price's date as ISO text; a date after today is a mistake (prices are checked)."""
+    checked = _parse_date(value, what)
+    if checked > _today() + timedelta(days=1):  # a day's grace for time zones
+        raise ValueError(f"{what} is in the future ({checked}): prices are dated when checked")
+    return checked.isoformat()
 
 
 def _rates_price(model: str, rates: Mapping[str, float], prefix: str) -> ModelPrice:
@@ -407,6 +475,8 @@ def _rate(model: str, name: str, value: Any) -> float:
 
 
 def _parse_date(value: Any, what: str) -> date:
+    if isinstance(value, datetime):  # a pandas Timestamp too: its day
+        return value.date()
     if isinstance(value, date):
         return value
     try:

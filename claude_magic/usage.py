@@ -13,6 +13,7 @@ import numbers
 import os
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import pricing
@@ -46,6 +47,7 @@ DTYPES: dict[str, str] = {
     **dict.fromkeys(TOKEN_COLUMNS, "int64"),
     "cost_usd": "float64",
     "service_tier": "string",
+    "inference_geo": "string",
     "batch_id": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
@@ -77,6 +79,7 @@ def call_row(
     five, hour = call.cache_creation_split()
     tools = call.server_tool_requests()
     tier = call.usage.get("service_tier")  # "standard", "batch", ...; absent in old records
+    geo = call.usage.get("inference_geo")  # "us" costs more on recent models; often absent
     cost = call.cost_usd
     if cost is None or (isinstance(cost, float) and math.isnan(cost)):
         cost = pricing.cost_usd(call.model, call.usage)  # batch discount per service_tier
@@ -97,6 +100,7 @@ def call_row(
         "web_fetch_requests": tools.get("web_fetch_requests", 0),
         "cost_usd": cost,
         "service_tier": tier if isinstance(tier, str) else None,
+        "inference_geo": geo if isinstance(geo, str) else None,
         "batch_id": batch_id,
         "stop_reason": call.stop_reason,
         "ttft_s": call.ttft_s,
@@ -303,14 +307,16 @@ def usage_from_notebooks(
     """The usage frame of saved notebooks (path, glob, folder or list).
 
     An unreadable file, or a record in it that fails validation, is skipped with one
-    warning naming the file (and cell); the rest is read.
+    warning naming the file (and cell); the rest is read. A path that does not exist, a
+    glob that matches nothing and a folder without notebooks warn too (a typo would
+    otherwise read as "no usage").
     """
 
     def skipped(record: SkippedRecord) -> None:
         warnings.warn(str(record), UsageReadWarning, stacklevel=4)
 
     rows: list[dict[str, Any]] = []
-    for path in expand_paths(paths):
+    for path in _notebook_paths(paths):
         try:
             found = [
                 call_row(
@@ -328,3 +334,25 @@ def usage_from_notebooks(
             continue
         rows.extend(found)
     return frame_from_rows(rows)
+
+
+def _notebook_paths(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+) -> list[Path]:
+    """`expand_paths`, with a warning for each path, glob or folder that gives no notebook."""
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    found: list[Path] = []
+    for item in items:
+        matched = expand_paths(item)
+        text = os.fspath(item)
+        if os.path.isdir(text) and not matched:
+            why = "a folder without notebooks"
+        elif not matched:
+            why = "no notebook matches this pattern"
+        elif len(matched) == 1 and not matched[0].exists():
+            why = "no such file or folder"
+        else:
+            found.extend(matched)
+            continue
+        warnings.warn(f"skipping {text}: {why}", UsageReadWarning, stacklevel=4)
+    return found

@@ -4,7 +4,7 @@ The cost-analysis section of notebooks/07_tokens_usage_and_cost.ipynb reads this
 with `usage_from_notebooks`, offline. Each lesson below is written as a notebook, executed
 top to bottom with nbclient on a fresh kernel (real `%%claude` cells on the offline
 simulator: no API key, instant streaming) and saved with its outputs, as a student's
-notebook would be. Three lessons, five chats, three models, cache writes and reads.
+notebook would be. Three lessons, four chats, three models, cache writes and reads.
 
 The replies are short answers scripted on the simulator (`simulator().script`, run before
 the first cell and not saved), which keeps each file small; usage, caching and cost are

@@ -209,6 +209,15 @@ def test_bad_by_and_bad_frames(ledger_frame):
         costs.cost_summary(ledger_frame.drop(columns="cost_usd"))
     with pytest.raises(TypeError, match="expected a usage DataFrame"):
         costs.cost_summary([1, 2])
+    for by in (3, None, ["model", 3], ["model", None]):
+        with pytest.raises(ValueError, match=r"by must be one of .* not "):
+            costs.cost_summary(ledger_frame, by=by)
+    summary = costs.cost_summary(ledger_frame, by="model")  # sums: no tier, no batch flag
+    for analysis in (costs.reprice, costs.cost_summary, costs.compare_costs):
+        with pytest.raises(ValueError, match="this is a summary .* not a usage frame"):
+            analysis(summary)
+    with pytest.raises(ValueError, match="this is a summary"):
+        costs.reprice(costs.compare_costs(ledger_frame, models=["claude-opus-5"]))
     with pytest.raises(ValueError, match="needs the frame's timestamp"):
         costs.cost_summary(ledger_frame.drop(columns="timestamp"), by="day")
 
@@ -356,6 +365,37 @@ def test_reprice_unknown_and_bad_models(ledger_frame):
     assert math.isnan(costs.reprice(frame)["cost_usd"].iloc[0])
 
 
+def test_reprice_rejects_switches_that_are_not_booleans(ledger_frame):
+    """cache="no" used to keep caching and cache=None to drop it, batch="yes" to batch."""
+    for cache in ("no", None, 0, 1.0):
+        with pytest.raises(TypeError, match="cache must be True or False"):
+            costs.reprice(ledger_frame, cache=cache)
+    for batch in ("yes", "false", 1, 0):
+        with pytest.raises(TypeError, match=r"batch must be True, False or None \(as run\)"):
+            costs.reprice(ledger_frame, batch=batch)
+    flags = pd.Series([True, False])  # numpy booleans, as a frame gives them, are fine
+    plain = costs.reprice(ledger_frame, cache=flags[1], batch=flags[0])
+    # Without caching (test_reprice_without_caching) at batch price: half of 15,000 + 12,800
+    # + 310,000 + 11,800, the batch call's 82,000, 20,000 of searches and 400 / 2 = 277,000.
+    assert plain["cost_usd"].sum() == pytest.approx(0.277, rel=1e-12)
+
+
+def test_us_only_calls_are_recorded_and_repriced_with_their_premium():
+    ledger = Ledger()
+    call = record("claude-sonnet-5", 10_000, 0, 0, 0, 1_000, "standard", 0)
+    call.usage["inference_geo"] = "us"
+    ledger.record(call, chat="a", cell_id="c1", execution_count=1)
+    frame = ledger.frame()
+    assert frame["inference_geo"].tolist() == ["us"]
+    # (10,000 x 2 + 1,000 x 10) x 1.1 = 33,000
+    assert frame["cost_usd"].tolist() == pytest.approx([0.033], rel=1e-12)
+    assert costs.reprice(frame)["cost_usd"].tolist() == pytest.approx([0.033], rel=1e-12)
+    # Haiku 4.5 predates the premium: 10,000 x 1 + 1,000 x 5; Opus 5.5 has it: 60,000 x 1.1
+    assert costs.reprice(frame, model="claude-haiku-4-5")["cost_usd"].tolist() == [0.015]
+    opus = costs.reprice(frame, model="claude-opus-5-5", batch=True)
+    assert opus["cost_usd"].tolist() == pytest.approx([0.033], rel=1e-12)
+
+
 def test_reprice_uses_pinned_prices(ledger_frame):
     claude_magic.set_prices({"claude-haiku-5-5": {"input": 1, "output": 5}}, as_of="2026-11-01")
     haiku = costs.reprice(ledger_frame, model="claude-haiku-5-5")
@@ -396,12 +436,45 @@ def test_compare_costs_default_models(ledger_frame):
     assert table.set_index("model").loc["claude-opus-5", "calls"] == 1
     assert table["as_run_usd"].is_monotonic_increasing
     assert table.set_index("model").loc["course-model", "source"] == "override"
+    # An alias or a dated snapshot id is its model's row (once), with that model's calls.
+    ids = ["claude-opus-5-20260601", "claude-opus-5", "claude-haiku-4-5-20251001"]
+    aliased = costs.compare_costs(frame, models=ids)
+    assert sorted(aliased["model"]) == ["claude-haiku-4-5", "claude-opus-5"]
+    assert aliased.set_index("model").loc["claude-opus-5", "calls"] == 1
     single = costs.compare_costs(ledger_frame, models="claude-opus-5-5")
     assert single["model"].tolist() == ["claude-opus-5-5"]
     with pytest.warns(UnknownModelPriceWarning):
         odd = costs.compare_costs(ledger_frame, models=["claude-haiku-5-5", "claude-x-9"])
     assert odd["model"].tolist() == ["claude-haiku-5-5", "claude-x-9"]  # unpriced last
     assert odd["as_run_usd"].isna().tolist() == [False, True]
+
+
+def test_compare_costs_and_plot_costs_reject_bad_arguments(ledger_frame):
+    with pytest.raises(TypeError, match="models must be a model id or a list of them, not 3"):
+        costs.compare_costs(ledger_frame, models=3)
+    with pytest.raises(ValueError, match="the list is empty"):
+        costs.compare_costs(ledger_frame, models=[])
+    with pytest.raises(ValueError, match="models must be model ids .*, not None"):
+        costs.compare_costs(ledger_frame, models=["claude-haiku-5-5", None])
+    with pytest.raises(TypeError, match="plot_costs draws a frame .*, not list"):
+        costs.plot_costs([1, 2])
+
+
+def test_summary_says_which_calls_were_not_billed_or_are_estimated(ledger_frame):
+    """A summary of simulator or replayed calls read like a bill, with no word of it."""
+    notes = costs.cost_summary(ledger_frame, by="model").attrs["notes"]
+    assert "Nothing here was billed (6 on the offline simulator)" in notes[-1]
+    mixed = ledger_frame.assign(offline=[False, False, True, True, False, False])
+    mixed.loc[4, ["offline", "replayed", "estimated"]] = [True, True, True]
+    notes = costs.cost_summary(mixed, by="chat").attrs["notes"]
+    assert notes[-2].startswith(
+        "3 of the 6 calls were not billed (2 on the offline simulator and 1 replayed from a "
+        "recording), but are priced as if sent: df[~(df.offline | df.replayed)] keeps the rest."
+    )
+    assert notes[-1].startswith("1 call broke off before the API reported the usage")
+    assert "3 of the 6 calls were not billed" in repr(costs.compare_costs(mixed, "claude-opus-5"))
+    billed = ledger_frame.assign(offline=False)
+    assert not any("billed" in note for note in costs.cost_summary(billed).attrs["notes"])
 
 
 def test_html_display_is_formatted_captioned_and_escaped(ledger_frame):
@@ -457,6 +530,19 @@ def test_plot_summary_bars(ledger_frame):
         "2026-11-21",
         "2026-11-22",
     ]
+
+
+def test_plot_summary_leaves_room_above_the_costliest_bar(ledger_frame):
+    """Where the costliest group had no cache reads, its bar ran to the axes' edge (the
+    stacked savings bar's base pinned the limit) and its label over the legend."""
+    no_reads = ledger_frame.assign(cache_read_input_tokens=0)
+    by_model = costs.cost_summary(no_reads, by="model")
+    ax = costs.plot_costs(by_model).axes[0]
+    assert ax.get_xlim()[1] > 1.4 * by_model["cost_usd"].max()  # the label's room
+    by_cell = costs.cost_summary(no_reads)
+    ax = costs.plot_costs(by_cell).axes[0]
+    assert ax.get_ylim()[1] > 1.04 * by_cell["cost_usd"].max()
+    assert ax.get_ylim()[0] == 0
 
 
 def test_plot_comparison_bars(ledger_frame):
@@ -545,6 +631,11 @@ def test_shipped_course_folder_reads_offline_and_stays_small():
         course = claude_magic.usage_from_notebooks(COURSE)
     assert len(course) == 9 and course["offline"].all()
     assert course["cost_usd"].notna().all()
+    # Recorded at the prices of the table: notebook 07 sets "as recorded" beside repriced
+    # figures (a saved course older than a price change would show two different totals).
+    assert course["cost_usd"].tolist() == pytest.approx(
+        costs.reprice(course)["cost_usd"].tolist(), rel=1e-12
+    )
     assert set(course["model"]) == {"claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5-5"}
     assert course["chat"].nunique() == 4  # intro, quick, reader, opus
     days = costs.cost_summary(course, by="day")
@@ -552,3 +643,28 @@ def test_shipped_course_folder_reads_offline_and_stays_small():
     caching = costs.cost_summary(course, by="notebook").set_index("notebook")
     cached = caching.loc[str(COURSE / "lesson2_caching.ipynb")]
     assert cached["cache_read_input_tokens"] > 0 and cached["cache_savings_usd"] > 0
+
+
+NOTEBOOK_07 = Path(__file__).parent.parent / "notebooks" / "07_tokens_usage_and_cost.ipynb"
+
+
+def test_notebook_07_names_every_current_model_with_a_cheaper_cache_read():
+    """The prose listed Opus 5.5's 0.05x read but not Sonnet 5.5's ($0.10 of $2)."""
+    import re
+
+    import nbformat
+
+    from claude_magic.models import current_models
+
+    nb = nbformat.read(NOTEBOOK_07, as_version=4)
+    prose = " ".join(next(c.source for c in nb.cells if c.get("id") == "nb07-27").split())
+    listed = re.search(r"a read 0\.1× \(([^)]*)\)", prose).group(1)
+    named = {  # "0.05× on Opus 5.5 and Sonnet 5.5, 0.025× on ..." -> {"Opus 5.5": 0.05, ...}
+        name.strip(): float(ratio)
+        for ratio, names in re.findall(r"([\d.]+)× on ([^,]*)", listed)
+        for name in names.split(" and ")
+    }
+    for model in current_models():
+        ratio = round(model.price.cache_read / model.price.input, 6)
+        if ratio != 0.1 and model.price.source == "official":
+            assert named.get(model.display_name.removeprefix("Claude ")) == ratio, model.id

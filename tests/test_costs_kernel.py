@@ -32,3 +32,17 @@ def test_show_usage_sends_an_html_table_and_a_png_chart(tmp_path):
         assert empty.stdout == "No API calls yet.\n" and not empty.displays()
     finally:
         kernel.close()
+
+
+def test_usage_says_when_nothing_was_billed(tmp_path):
+    """`%claude usage` summed simulator calls into '$… in all' like a bill."""
+    kernel = Kernel(cwd=str(tmp_path))
+    try:
+        assert kernel.run(SETUP).error is None
+        assert kernel.run("%%claude\nHello.", cell_id="c1").error is None
+        shown = kernel.run("%claude usage")
+        assert shown.error is None, shown.error_text
+        assert "1 cell, 1 API call, $" in shown.stdout
+        assert "Nothing here was billed (1 on the offline simulator)" in shown.stdout
+    finally:
+        kernel.close()

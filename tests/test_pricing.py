@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -139,6 +139,23 @@ def test_batch_halves_tokens_and_stacks_with_multipliers():
     assert cost_usd("claude-sonnet-4-6", USAGE, batch=True) == pytest.approx(full / 2)
     write = {"cache_creation_input_tokens": 1_000_000}
     assert cost_usd("claude-sonnet-4-6", write, batch=True) == pytest.approx(3.75 / 2)
+
+
+def test_us_only_inference_costs_a_tenth_more_on_opus_4_6_and_later():
+    """api-notes §4: inference_geo "us" is 1.1x on Opus 4.6+; it was priced like global."""
+    us = {"input_tokens": 1_000, "output_tokens": 1_000, "cache_read_input_tokens": 10_000,
+          "inference_geo": "us", "server_tool_use": {"web_search_requests": 1}}  # fmt: skip
+    # Sonnet 5.5: (1,000 x 2 + 1,000 x 10 + 10,000 x 0.1) x 1.1 = 14,300 + a $0.01 search
+    assert cost_usd("claude-sonnet-5-5", us) == pytest.approx(0.0243, rel=1e-12)
+    assert cost_usd("claude-sonnet-5-5", {**us, "inference_geo": "global"}) == pytest.approx(0.023)
+    # Batch: 13,000 / 2 x 1.1 = 7,150; savings 10,000 x (2 - 0.1) / 2 x 1.1 = 10,450
+    assert cost_usd("claude-sonnet-5-5", us, batch=True) == pytest.approx(0.01715, rel=1e-12)
+    assert cache_savings_usd("claude-sonnet-5-5", us, batch=True) == pytest.approx(0.01045)
+    # Opus 4.6 has it, Opus 4.5 (older) not: 1,000 x 5 + 1,000 x 25 + 10,000 x 0.5 = 35,000
+    assert cost_usd("claude-opus-4-6", us) == pytest.approx(0.0385 + 0.01, rel=1e-12)
+    assert cost_usd("claude-opus-4-5", us) == pytest.approx(0.035 + 0.01, rel=1e-12)
+    # Haiku 4.5 (older): 1,000 x 1 + 1,000 x 5 + 10,000 x 0.1 = 7,000
+    assert cost_usd("claude-haiku-4-5", us) == pytest.approx(0.007 + 0.01, rel=1e-12)
 
 
 def test_web_search_cost():
@@ -343,6 +360,58 @@ def test_set_prices_rejects_bad_tables(tmp_path):
     with pytest.raises(ValueError, match="as_of must be a date"):
         set_prices({"a": {"input": 1, "output": 2}}, as_of="soon")
     assert "a" not in pricing.priced_models()
+
+
+def test_set_prices_under_an_alias_or_snapshot_id_prices_the_model():
+    """The override was kept under the alias, so calls on the model id kept the old price."""
+    set_prices({"claude-haiku-4-5-20251001": {"input": 2, "output": 10}})
+    for model in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-haiku-4-5-20260101"):
+        # 1,000 x 2 + 1,000 x 10 at the pinned rates, on the model and both of its other ids
+        usage = {"input_tokens": 1_000, "output_tokens": 1_000}
+        assert cost_usd(model, usage) == pytest.approx(0.012)
+    table = price_table()
+    assert "claude-haiku-4-5-20251001" not in set(table["model"])
+    assert table.attrs["overrides"] == {"claude-haiku-4-5": None}
+    with pytest.raises(ValueError, match="'claude-opus-5' is given twice"):
+        set_prices({"claude-opus-5": {"input": 1, "output": 2},
+                    "claude-opus-5-20260601": {"input": 1, "output": 2}})  # fmt: skip
+
+
+def test_set_prices_from_a_hand_written_csv():
+    """Spaces after commas (headers and ids) were unknown columns or a new model id."""
+    set_prices(io.StringIO("model, input, output\n claude-sonnet-5-5 , 3, 15\n"))
+    assert pricing.get_price("claude-sonnet-5-5") == ModelPrice(
+        3, 15, 3.75, 6, 0.3, source="override"
+    )
+    assert " claude-sonnet-5-5 " not in pricing.priced_models()
+    with pytest.raises(ValueError, match="set_prices: the CSV file is empty"):
+        set_prices(io.StringIO(""))
+    set_prices(price_table().set_index("model"))  # the table, indexed by model, goes back too
+    assert pricing.get_price("claude-opus-5-5").source == "override"
+
+
+def test_set_prices_dated_with_a_datetime_or_timestamp_keeps_the_day():
+    """A datetime was kept as '2026-11-01T12:00:00', which the staleness check then failed
+    to read as a date."""
+    set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of=datetime(2026, 11, 1, 12))
+    assert prices_as_of("claude-opus-5") == "2026-11-01"
+    set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of=pd.Timestamp("2026-11-02"))
+    assert prices_as_of("claude-opus-5") == "2026-11-02"
+    assert check_price_age(datetime(2026, 11, 29, 23, 59)) == 7
+
+
+def test_set_prices_rejects_a_future_date_and_flags_a_likely_typo():
+    with pytest.raises(ValueError, match=r"as_of is in the future \(2027-01-01\)"):
+        set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of="2027-01-01")
+    with pytest.raises(ValueError, match="as_of of 'claude-opus-5' is in the future"):
+        set_prices({"claude-opus-5": {"input": 1, "output": 2, "as_of": "2026-12-25"}})
+    set_prices({"claude-opus-5": {"input": 1, "output": 2}}, as_of="2026-12-07")  # tomorrow: ok
+    with pytest.warns(UserWarning, match="'claude-sonet-5-5' is not in the model table "
+                                         r"\(did you mean 'claude-sonnet-5-5'\?\)"):  # fmt: skip
+        set_prices({"claude-sonet-5-5": {"input": 3, "output": 15}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an id like no other: a course's own model, no warning
+        set_prices({"course-model": {"input": 1, "output": 2}})
 
 
 def test_stale_table_warns_once(monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import matplotlib
 
@@ -40,6 +41,7 @@ EXPECTED_DTYPES = {
     "web_fetch_requests": "int64",
     "cost_usd": "float64",
     "service_tier": "string",
+    "inference_geo": "string",
     "batch_id": "string",
     "stop_reason": "string",
     "ttft_s": "float64",
@@ -320,6 +322,21 @@ def test_usage_from_notebooks_skips_bad_files(notebooks):
 
 
 def test_usage_from_notebooks_empty(tmp_path):
-    df = usage_from_notebooks(tmp_path)
+    with pytest.warns(UsageReadWarning, match="a folder without notebooks"):
+        df = usage_from_notebooks(tmp_path)
     assert df.empty
     assert_schema(df)
+
+
+def test_usage_from_notebooks_says_when_a_path_gives_nothing(notebooks):
+    """A mistyped glob read as an empty frame, silently; a missing folder was 'not a
+    readable notebook'."""
+    with pytest.warns(UsageReadWarning, match=r"\*\.ipnyb: no notebook matches this pattern"):
+        df = usage_from_notebooks([notebooks / "*.ipnyb", notebooks / "one.ipynb"])
+    assert df["input_tokens"].tolist() == [10, 20, 30]  # the rest is read
+    with pytest.warns(UsageReadWarning, match="submissions: no such file or folder") as record:
+        assert usage_from_notebooks(notebooks / "submissions").empty
+    assert len(record) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(usage_from_notebooks(str(notebooks / "*.ipynb"))) == 3
