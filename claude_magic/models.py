@@ -9,9 +9,9 @@ Sources (api-notes.md §2f, §4 and §5 beside the design): Anthropic's "Pricing
 (platform.claude.com/docs/en/about-claude/pricing), the per-model pages
 (platform.claude.com/docs/en/models/<id>/overview), "Prompt caching"
 (platform.claude.com/docs/en/build-with-claude/prompt-caching) and the documented validation
-errors. Fable/Mythos 5.2 (no official page yet, marked `source="third-party"`) and three
-of Haiku 5.5's cache rates (the read up to 100K, the 1h write and read above) are
-third-party figures.
+errors. Fable/Mythos 5.2 (no official page yet, marked `source="third-party"`), three
+of Haiku 5.5's cache rates (the read up to 100K, the 1h write and read above) and Sonnet
+5.5's $0.10 cache read (a cut reported from pricing-page audits) are third-party figures.
 
 Pure data: no SDK, IPython or widget import.
 """
@@ -28,10 +28,12 @@ PRICES_SOURCE = (
     "Anthropic 'Pricing' (platform.claude.com/docs/en/about-claude/pricing), the per-model "
     "pages (platform.claude.com/docs/en/models/<id>/overview) and 'Prompt caching' "
     "(platform.claude.com/docs/en/build-with-claude/prompt-caching, scrape of 2026-09-26), "
-    "collected on 2026-11-22; Sonnet 5.5's cache read ($0.10) and its 400s from its migration "
-    "guide (platform.claude.com/docs/en/models/sonnet-5-5/migration-guide), 2026-11-29. "
-    "Fable/Mythos 5.2 and Haiku 5.5's cache read (both tiers) and >100K 1h write are "
-    "third-party figures (apidog, kurofune/claudit v1.9.2)."
+    "collected on 2026-11-22; Sonnet 5.5's 400s from 'What's new in Claude Sonnet 5.5' "
+    "(platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5), 2026-11-29. "
+    "Third-party figures: Fable/Mythos 5.2; Haiku 5.5's cache read (both tiers) and >100K 1h "
+    "write (apidog, kurofune/claudit v1.9.2); Sonnet 5.5's cache read of $0.10 (0.05x input "
+    "from 2026-10-07, per audits of the pricing page: claudit v1.9.2, PromptFuel v1.0.23; "
+    "the copy of its model page we have still says $0.20)."
 )
 DEFAULT_MODEL = "claude-sonnet-5-5"
 LIFECYCLES = ("active", "deprecated", "retired")
@@ -172,7 +174,7 @@ def _five(id: str, name: str, created: str, line: str, price: ModelPrice, **kw: 
 
 # "disabled" is a 400 that says to use adaptive thinking and effort instead.
 _NO_DISABLE = {"accepts_thinking_disabled": False, "accepts_thinking_between_tools": False}
-# "disabled" is a 400 that says to use between_tools (Sonnet 5.5's migration guide).
+# "disabled" is a 400 that says to use between_tools ('What's new in Claude Sonnet 5.5').
 _OFF_BETWEEN_TOOLS = {"accepts_thinking_disabled": False}
 _NO_FORCE = {"accepts_forced_tool_choice": False}
 _DEPRECATED = {"lifecycle": "deprecated", "deprecated_at": "2026-10-21T00:00:00Z"}
@@ -182,7 +184,7 @@ _FABLE_5_1 = standard_price(10, 50, read_x=0.025)
 _FABLE_5 = ModelPrice(10, 50, 12.5, 20, 1.0)  # read 1.00 as listed on the pricing page
 _OPUS_5 = standard_price(5, 25)
 _SONNET_5 = standard_price(2, 10)
-_SONNET_5_5 = standard_price(2, 10, read_x=0.05)  # migration guide: reads $0.10, half Sonnet 5's
+_SONNET_5_5 = standard_price(2, 10, read_x=0.05)  # reads $0.10 from 2026-10-07 (third-party)
 _SONNET_4 = standard_price(3, 15)
 _THIRD_PARTY_5_2 = standard_price(8, 40, source="third-party")
 # The cache read (0.01, and 0.05 above 100K) and the >100K 1h write are third-party figures.
@@ -197,8 +199,8 @@ _ALL = [
     _five("claude-mythos-5-2", "Claude Mythos 5.2", "2026-11-09T00:00:00Z", "mythos",
           _THIRD_PARTY_5_2, **_NO_DISABLE),
     _five("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-28T00:00:00Z", "haiku", _HAIKU_5_5),
-    # Its migration guide: thinking budgets, sampling parameters, prefill, forced tool choice
-    # and thinking "disabled" are 400s (between_tools is the lowest thinking setting).
+    # 'What's new in Claude Sonnet 5.5': thinking budgets, sampling parameters, prefill,
+    # forced tool choice and thinking "disabled" are 400s (between_tools is the lowest setting).
     _five("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-30T00:00:00Z", "sonnet",
           _SONNET_5_5, **_OFF_BETWEEN_TOOLS, **_NO_FORCE),
     _five("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15T00:00:00Z", "opus",
