@@ -36,6 +36,35 @@ __all__ = [
     "usage_from_notebooks",
 ]
 
+_REEXPORTS = {
+    "batch": "batching",
+    "batch_job": "batching",
+    "compare_costs": "costs",
+    "cost_summary": "costs",
+    "reprice": "costs",
+    "price_table": "pricing",
+    "reset_prices": "pricing",
+    "set_prices": "pricing",
+    "usage_from_notebooks": "usage",
+}
+"""Public functions that live whole in one module: imported on first use, so `%load_ext`
+stays fast, and shown with their own signature and docstring (Shift-Tab, `help`)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _REEXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_REEXPORTS))
+
 
 def get_chat(name: str = "default") -> Chat:
     """The chat called `name`; its `.messages` is what the next request resends."""
@@ -62,40 +91,8 @@ def plot_usage(df: pd.DataFrame | None = None, ax: Any = None) -> Any:
     return plot(usage_frame() if df is None else df, ax=ax)
 
 
-def usage_from_notebooks(paths: Any) -> pd.DataFrame:
-    """The usage recorded in saved notebooks (a path, glob, folder or list of them)."""
-    from .usage import usage_from_notebooks as read
-
-    return read(paths)
 
 
-def cost_summary(df: pd.DataFrame | None = None, by: Any = "cell") -> pd.DataFrame:
-    """Cost, tokens, cache hit rate and cache savings per cell, chat, model, notebook or day
-    (or a list of them) of a usage frame (this kernel's calls by default)."""
-    from .costs import cost_summary as summary
-
-    return summary(df, by=by)
-
-
-def reprice(
-    df: pd.DataFrame | None = None,
-    *,
-    model: str | None = None,
-    cache: bool = True,
-    batch: bool | None = None,
-) -> pd.DataFrame:
-    """The same calls priced on another `model`, without caching (`cache=False`) or at the
-    Batch API price (`batch=True`; False: standard price; None: as each call ran)."""
-    from .costs import reprice as price
-
-    return price(df, model=model, cache=cache, batch=batch)
-
-
-def compare_costs(df: pd.DataFrame | None = None, models: Any = None) -> pd.DataFrame:
-    """One row per model: what these calls would cost as run, without caching, at batch price."""
-    from .costs import compare_costs as compare
-
-    return compare(df, models=models)
 
 
 def plot_costs(frame: pd.DataFrame | None = None, ax: Any = None) -> Any:
@@ -110,26 +107,7 @@ def plot_costs(frame: pd.DataFrame | None = None, ax: Any = None) -> Any:
     return plot(summary(by="model") if frame is None else frame, ax=ax)
 
 
-def price_table() -> pd.DataFrame:
-    """The prices in use (USD per million tokens), with their date and sources."""
-    from .pricing import price_table as table
 
-    return table()
-
-
-def set_prices(prices: Any, *, as_of: Any = None) -> None:
-    """Pin or add prices from a dict {model: {"input": ..., "output": ...}}, a CSV file or a
-    DataFrame; `as_of` dates them. `reset_prices()` restores the dated table."""
-    from .pricing import set_prices as pin
-
-    pin(prices, as_of=as_of)
-
-
-def reset_prices() -> None:
-    """Drop every `set_prices` override."""
-    from .pricing import reset_prices as reset
-
-    reset()
 
 
 def export(path: str | os.PathLike[str], chat: str = "default", *, force: bool = False) -> str:
@@ -163,28 +141,6 @@ def export_answers(notebooks: Any, path: str | os.PathLike[str], *, force: bool 
     return os.fspath(pack(notebooks, path, force=force))
 
 
-def batch(data: Any, prompt: str, **kwargs: Any) -> Any:
-    """Run `prompt` (a str.format template over the columns) on every row of a DataFrame
-    (or `{value}` of a Series or list) through the Message Batches API at half price, or
-    `realtime=True` as concurrent calls; a DataFrame of answers on the input's index.
-
-    Keywords: model, system, max_tokens, schema (a pydantic model class or JSON-schema
-    dict: one column per field), realtime, concurrency, wait (False: the BatchJob),
-    poll_interval, dry_run (return the estimate, send nothing), backend, client, progress,
-    and any Messages API field for every row. See `claude_magic.batching.batch`.
-    """
-    from .batching import batch as run
-
-    return run(data, prompt, **kwargs)
-
-
-def batch_job(batch_id: Any, **kwargs: Any) -> Any:
-    """Reattach to a Message Batch job by id (after a kernel restart too): `.status()`,
-    `.wait()`, `.results()`, `.cancel()`. Pass `data=` and `schema=` after a restart to get
-    the input's index and the schema's columns back."""
-    from .batching import batch_job as attach
-
-    return attach(batch_id, **kwargs)
 
 
 def simulator() -> Any:

@@ -117,3 +117,21 @@ def test_every_package_the_code_imports_is_declared():
         name for name in third_party if _DISTRIBUTIONS.get(name, name).lower() not in declared
     }
     assert not missing, f"imported but not in pyproject dependencies: {sorted(missing)}"
+
+
+def test_public_functions_show_their_own_signature_and_load_lazily():
+    """`claude_magic.batch` is the function itself (Shift-Tab shows its keywords), imported
+    only when first used, so `%load_ext` does not pay for pandas."""
+    import subprocess
+    import sys
+
+    code = (
+        "import inspect, sys, claude_magic\n"
+        "assert 'pandas' not in sys.modules and 'claude_magic.batching' not in sys.modules\n"
+        "assert 'concurrency' in inspect.signature(claude_magic.batch).parameters\n"
+        "assert 'cache' in inspect.signature(claude_magic.reprice).parameters\n"
+        "assert set(claude_magic.__all__) <= set(dir(claude_magic))\n"
+        "from claude_magic import batch_job, set_prices\n"
+        "assert batch_job.__module__ == 'claude_magic.batching'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -65,12 +65,16 @@ def batch(
     **options: Any,
 ) -> Any:
     """Send `prompt` (a `str.format` template over the columns; `{value}` for a Series or
-    list) for every row; return a DataFrame on the input's index.
+    list) for every row, through the Message Batches API at half price or, with
+    `realtime=True`, as `concurrency` ordinary calls at a time; return a DataFrame on the
+    input's index.
 
     Columns: `response` (or one per top-level field of `schema`, a pydantic model class
     or JSON-schema dict), `stop_reason`, `input_tokens`, `output_tokens`, `cost_usd`,
-    `error` (None, or why the row has no answer). `wait=False` returns the `BatchJob`.
-    Other keywords are Messages API fields sent with every row (`thinking=`, ...).
+    `error` (None, or why the row has no answer). A one-line estimate is printed first;
+    `dry_run=True` returns it and sends nothing. `wait=False` returns the `BatchJob`
+    (`claude_magic.batch_job(id)` reattaches after a restart). Other keywords are Messages
+    API fields sent with every row (`thinking=`, ...).
     """
     from ..session import current
 
