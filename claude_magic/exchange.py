@@ -128,6 +128,7 @@ class Exchange:
                 moved_from=moved_from.name if moved_from else None,
                 notice=self.notice,
                 budget_left_usd=self.budget.left_usd if self.budget is not None else None,
+                kept=self._kept_turn(moved_from),
             )
         )
         try:
@@ -149,6 +150,12 @@ class Exchange:
             return None
         holder = self.chats.holder(self.cell_id)
         return holder if holder is not None and holder is not self.chat else None
+
+    def _kept_turn(self, moved_from: Chat | None) -> Turn | None:
+        """The turn this cell has in a chat now (it stays there if the exchange fails)."""
+        holder = moved_from or self.chat
+        index = holder.index_of(self.cell_id)
+        return holder.turns[index] if index is not None else None
 
     def _commit(self, moved_from: Chat | None) -> tuple[Turn, int]:
         """Show the final record and commit the turn as one step: an interrupt that arrives

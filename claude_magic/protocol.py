@@ -37,6 +37,9 @@ class ExchangeInfo:
     """A line to show before the reply (e.g. why a replay fell back to the simulator)."""
     budget_left_usd: float | None = None
     """What the kernel's budget had left before this exchange (None: no budget)."""
+    kept: Turn | None = None
+    """The cell's earlier turn, still in a chat (a re-run): a failed exchange leaves it
+    there, so the failed output carries its record in place of the output it replaces."""
 
 
 @dataclass

@@ -229,7 +229,9 @@ class LiveView:
         )
 
     def fail(self, shown: Turn) -> None:
-        self._replace(lambda: failed_bundle(shown, offline=self._info.offline))
+        self._replace(
+            lambda: failed_bundle(shown, offline=self._info.offline, kept=self._info.kept)
+        )
 
     # -- sending -------------------------------------------------------------------------
 

@@ -378,7 +378,10 @@ def thinking_html(text: str, note: str | None = None) -> str:
     )
 
 
-NOT_ADDED = "✗ Not added to the chat: the error below says why."
+def not_added(kept: bool = False) -> str:
+    """The line under a failed reply (`kept`: the chat still holds the cell's earlier turn)."""
+    which = ", which keeps this cell's earlier turn" if kept else ""
+    return f"✗ Not added to the chat{which}: the error below says why."
 
 
 def note_html(text: str, *, error: bool = False) -> str:

@@ -139,7 +139,7 @@ class TextView:
         if footer:
             self._line(footer)
         if shown.replies or shown.calls:
-            self._line(render.NOT_ADDED)
+            self._line(render.not_added(self._info.kept is not None))
         self._flush()
 
     def _print_replies(self, turn: Turn) -> None:
