@@ -8,6 +8,7 @@ names a subcommand is that subcommand (commands.py).
 
 from __future__ import annotations
 
+import keyword
 import re
 from typing import Any
 
@@ -242,8 +243,18 @@ class ClaudeMagics(Magics):
             raise UsageError(f"--thinking {thinking} must be below --max-tokens ({max_tokens}).")
         if not args.chat.strip():
             raise UsageError("-c/--chat needs a name.")
-        if any(not seq.strip() for seq in args.stop):
-            raise UsageError("--stop needs a non-blank sequence.")
+        for seq in args.stop:
+            if not seq.strip():
+                raise UsageError(
+                    f"--stop {seq!r}: a stop sequence needs a character that is not "
+                    "whitespace (the API refuses blank ones)."
+                )
+        if args.model is not None and not args.model.strip():
+            raise UsageError("-m/--model needs a model id, e.g. -m claude-sonnet-5-5.")
+        if args.no_cache and args.cache:
+            raise UsageError(
+                f"--no-cache and --cache {args.cache} contradict each other: give one of them."
+            )
         system = args.system if args.system is not None else (self.system or None)
         if system and not args.no_interpolate:
             system = self._interpolate(system, namespace)
@@ -270,8 +281,14 @@ class ClaudeMagics(Magics):
     def ask(self, args: Any, prompt: str) -> Any:
         """Build the turn from parsed options and the prompt, then run the exchange."""
         namespace = self.shell.user_ns
-        if args.out and not args.out.isidentifier():
-            raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+        if args.out is not None:
+            if not args.out.isidentifier() or keyword.iskeyword(args.out):
+                raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+            if args.dry_run:
+                raise UsageError(
+                    f"-o {args.out} stores the reply, and --dry-run sends nothing: there is no "
+                    "reply to store. Drop -o for the dry run (it prints the request)."
+                )
         options = self.options_for(args, namespace)
         text = prompt if args.no_interpolate else self._interpolate(prompt, namespace)
         try:
@@ -279,7 +296,7 @@ class ClaudeMagics(Magics):
         except AttachmentError as exc:
             raise UsageError(str(exc)) from None
         if not text.strip() and not attachments:
-            raise UsageError("Nothing to send: the cell is empty (and nothing is attached).")
+            raise UsageError("Nothing to send: the prompt is empty (and nothing is attached).")
         commands.resolve_tools(args, namespace, options)
         if args.schema is not None:
             options.schema = _schema(args.schema, namespace)

@@ -115,15 +115,29 @@ def test_export_quotes_chat_names_and_restores(ipython, tmp_path):
     "line, message",
     [
         ("--max-iterations 0", "at least 1"),
-        ("--stop ''", "non-blank"),
+        ("--stop ''", "not whitespace"),
         ("-c ''", "needs a name"),
         ("--max-token 5", "unrecognized"),
         ("-o 1bad", "variable name"),
+        ("-o class", "variable name"),  # a keyword: `class` could never be read back
+        ("-o x --dry-run", "--dry-run sends nothing"),
+        ("--no-cache --cache 1h", "contradict"),
+        ("-m ''", "needs a model id"),
+        ("-m ' '", "needs a model id"),
+        ("--stop ok --stop '  '", "--stop '  ': "),
     ],
 )
 def test_bad_values_fail_before_sending(ipython, line, message):
     with pytest.raises(UsageError, match=message):
         ipython.run_cell_magic("claude", line, "hi")
+    assert sent() == []
+    assert claude_magic.simulator().requests == []  # not even a dry run's count_tokens
+
+
+def test_an_empty_line_magic_says_the_prompt_is_empty(ipython):
+    for line in ("", "-c notes", "{{''}}"):
+        with pytest.raises(UsageError, match="the prompt is empty"):
+            ipython.run_line_magic("claude", line)
     assert sent() == []
 
 
