@@ -22,6 +22,7 @@ from typing import Any
 
 from .chat import Chat, ChatRegistry
 from .errors import ClaudeError, ExchangeFailed, TruncatedStream, explain
+from .formatting import plural
 from .offline.tokens import text_tokens
 from .protocol import BlockKey, ExchangeInfo, View
 from .request import RequestOptions, build_request, merge_prefill
@@ -193,7 +194,7 @@ class Exchange:
         return explain(exc, model=self.options.model, offline=self.offline)
 
     def _loop(self, history: list[dict[str, Any]]) -> None:
-        for _ in range(self.max_iterations):
+        for call in range(1, self.max_iterations + 1):
             request = build_request(history, self.user, self.options, self.turn.replies)
             message = self._call(request)
             self._partial = self._reply(message["content"])
@@ -203,15 +204,28 @@ class Exchange:
             self._partial = None
             if content:  # an empty assistant message would make every later request a 400
                 self.turn.replies.append({"role": "assistant", "content": content})
+            if stop_reason not in ("tool_use", "pause_turn"):
+                return
+            if call == self.max_iterations:
+                break
             if stop_reason == "tool_use":
                 self.turn.replies.append(self._run_tools(content))
-            elif stop_reason != "pause_turn":
-                return
-        raise ExchangeFailed(
-            f"Stopped after {self.max_iterations} API calls and the model still wants to "
-            "continue (tool loop). Nothing was added to the chat; raise --max-iterations "
-            "or change the prompt.",
-            self.turn,
+        raise ExchangeFailed(self._out_of_iterations(content), self.turn)
+
+    def _out_of_iterations(self, content: list[dict[str, Any]]) -> str:
+        """Why the loop stopped; tools the last reply asked for are not run (their results
+        could not be sent, and running the cell again would run them again)."""
+        names = [str(b.get("name")) for b in content if b.get("type") == "tool_use"]
+        calls = plural(self.max_iterations, "API call")
+        wants = (
+            f"the model asked for {', '.join(names)}, which was not run (its result would "
+            "need another call)"
+            if names
+            else "the model still wants to continue (pause_turn)"
+        )
+        return (
+            f"Stopped after {calls} (--max-iterations {self.max_iterations}): {wants}. "
+            "Nothing was added to the chat; raise --max-iterations or change the prompt."
         )
 
     # -- one API call ---------------------------------------------------------------------
