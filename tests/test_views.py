@@ -244,6 +244,31 @@ def test_text_view_hidden_thinking_and_fail(capsys: pytest.CaptureFixture[str]) 
     assert out.endswith("partial\n✗ Not added to the chat: the error below says why.\n")
 
 
+def test_text_view_failure_before_any_call_prints_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An error before the first call (unknown model, no key) is the error alone: no lone
+    "[offline simulator]" badge line above it."""
+    view = TextView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=True))
+    view.fail(Turn("x", None, {}))
+    assert capsys.readouterr().out == ""
+
+
+def test_text_view_failed_rerun_says_the_chat_keeps_the_cells_turn(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    view = TextView()
+    kept = Turn("x", "c1", {"role": "user", "content": "hi"})
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False, kept=kept))
+    feed(view, stream_events(SSE().text("partial")))
+    view.fail(Turn("x", "c1", {}, replies=[{"role": "assistant", "content": []}]))
+    assert capsys.readouterr().out.endswith(
+        "partial\n✗ Not added to the chat, which keeps this cell's earlier turn: the error "
+        "below says why.\n"
+    )
+
+
 def test_text_view_never_imports_ipywidgets() -> None:
     import subprocess
     import sys

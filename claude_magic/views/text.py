@@ -135,9 +135,8 @@ class TextView:
     def fail(self, shown: Turn) -> None:
         if not self._streamed:  # nothing was shown yet: what arrived before the failure
             self._print_replies(shown)
-        footer = render.footer_text(shown.calls, offline=self._offline, running_cost=None)
-        if footer:
-            self._line(footer)
+        if shown.calls:  # with none, the error alone says it (no lone offline badge)
+            self._line(render.footer_text(shown.calls, offline=self._offline, running_cost=None))
         if shown.replies or shown.calls:
             self._line(render.not_added(self._info.kept is not None))
         self._flush()
