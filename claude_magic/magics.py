@@ -358,8 +358,16 @@ class ClaudeMagics(Magics):
             try:
                 message = parsed_message(message, options.schema)
             except ReplyMismatch as exc:
+                cut = (
+                    f" It was cut off at max_tokens ({options.max_tokens:,}): raise "
+                    "--max-tokens and run the cell again."
+                    if getattr(message, "stop_reason", None) == "max_tokens"
+                    else ""
+                )
                 unset = f" {args.out} was not set." if args.out else ""
-                raise ReplyMismatch(f"{exc} (The reply is in the chat as text.){unset}") from None
+                raise ReplyMismatch(
+                    f"{exc}{cut} (The reply is in the chat as text.){unset}"
+                ) from None
         if args.out:
             self.shell.user_ns[args.out] = message
         return None

@@ -8,6 +8,7 @@ from IPython.core.error import UsageError
 import claude_magic
 from claude_magic.errors import ExchangeFailed
 from claude_magic.notebook import chats_from_notebook
+from claude_magic.structured import ReplyMismatch
 
 
 def sent() -> list[dict]:
@@ -338,3 +339,18 @@ def test_thinking_off_sends_what_the_model_takes(ipython):
         assert sim.requests[-1].json["thinking"] == {"type": expected}
     with pytest.raises(UsageError, match="refuses with --effort max"):
         ipython.run_cell_magic("claude", "--thinking off --effort max", "hello")
+
+
+def test_a_schema_reply_cut_off_by_max_tokens_says_so(ipython):
+    ipython.user_ns["Point"] = {
+        "type": "object",
+        "properties": {"x": {"type": "integer"}},
+        "required": ["x"],
+        "additionalProperties": False,
+    }
+    claude_magic.simulator().script(
+        {"content": [{"type": "text", "text": '{"x": 1'}], "stop_reason": "max_tokens"}
+    )
+    with pytest.raises(ReplyMismatch, match=r"cut off at max_tokens \(4,096\).*--max-tokens"):
+        ipython.run_cell_magic("claude", "--schema Point -o pt", "a point")
+    assert "pt" not in ipython.user_ns
