@@ -269,6 +269,11 @@ def test_text_view_failed_rerun_says_the_chat_keeps_the_cells_turn(
     )
 
 
+def test_plain_text_tool_input_keeps_non_ascii_readable() -> None:
+    block = {"type": "tool_use", "id": "t1", "name": "weather", "input": {"city": "Zürich 🌧"}}
+    assert render.block_text(block) == '[tool_use weather] {"city": "Zürich 🌧"}'
+
+
 def test_text_view_never_imports_ipywidgets() -> None:
     import subprocess
     import sys

@@ -465,7 +465,8 @@ def block_text(block: dict[str, Any], tool_name: str | None = None) -> str:
     if kind == "redacted_thinking":
         return "[thinking redacted by the API]"
     if kind == "tool_use":
-        return f"[tool_use {block.get('name', '?')}] {json.dumps(block.get('input'))}"
+        tool_input = json.dumps(block.get("input"), ensure_ascii=False)
+        return f"[tool_use {block.get('name', '?')}] {tool_input}"
     if kind == "tool_result":
         name = tool_name or str(block.get("tool_use_id", "?"))
         return tool_result_line(name, block.get("content"), bool(block.get("is_error")))
