@@ -12,6 +12,7 @@ partial reply and says what happened. No IPython or widget import.
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import threading
 import time
@@ -241,14 +242,26 @@ class Exchange:
         stream = None
         try:
             if not self.stream:
-                final = self.client.messages.create(**request, timeout=600)
+                try:
+                    final = self.client.messages.create(**request, timeout=600)
+                except json.JSONDecodeError:
+                    raise ExchangeFailed(self._not_a_message("JSON that does not parse")) from None
+                if isinstance(final, str):  # the SDK's answer to a 200 body that is not JSON
+                    raise ExchangeFailed(self._not_a_message(f"not JSON: {final[:60]!r}"))
                 request_id = getattr(final, "_request_id", None)
             else:
                 with self.client.messages.stream(**request) as stream:
+                    started = False
                     for event in stream:
+                        started = started or event.type == "message_start"
                         if ttft is None and event.type == "content_block_delta":
                             ttft = self.clock() - start
                         self._feed.event(event)
+                    if not started:  # the SDK skips what is not an SSE event
+                        kind = stream.response.headers.get("content-type") or "none"
+                        raise ExchangeFailed(
+                            self._not_a_message(f"content-type {kind}, no stream events")
+                        )
                     final = stream.get_final_message()
                 request_id = stream.request_id
                 self._feed.end_call()
@@ -270,6 +283,14 @@ class Exchange:
             raise TruncatedStream()
         self._record(message, started_at, start, ttft, request_id=request_id)
         return message
+
+    def _not_a_message(self, what: str) -> str:
+        where = "the offline simulator" if self.offline else "the Claude API"
+        return (
+            f"The answer from {where} is not a Messages API reply (HTTP 200, {what}): a proxy "
+            "or login page, or ANTHROPIC_BASE_URL pointing at something else? Nothing was "
+            "added to the chat."
+        )
 
     def _reply(self, content: list[dict[str, Any]]) -> dict[str, Any]:
         """A call's content as the chat keeps it: the first call's text starts with the

@@ -320,3 +320,35 @@ def test_a_broken_stream_records_what_was_streamed_as_an_estimate() -> None:
     assert call.estimated and call.error
     assert call.usage["output_tokens"] > 150  # ~4 characters a token of what arrived
     assert call.cost_usd > 0
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("content_type", ["text/html", "application/json"])
+def test_a_page_that_is_not_a_message_is_one_clear_error(stream: bool, content_type: str) -> None:
+    """A proxy's login page (HTTP 200) instead of the API: the SDK returns the page as a
+    str, fails to decode it, or streams no event; the cell says what came back."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        page = b"<html><body>Proxy login</body></html>"
+        return httpx2.Response(200, content=page, headers={"content-type": content_type})
+
+    client = anthropic.Anthropic(
+        api_key="x",
+        base_url="http://t",
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    chat = Chat("c")
+    ex = exchange(client, chat, "hi")
+    ex.stream = stream
+    with pytest.raises(ExchangeFailed, match="not a Messages API reply") as failed:
+        ex.run()
+    assert "ANTHROPIC_BASE_URL" in str(failed.value)
+    assert "Traceback" not in str(failed.value) and "Error:" not in str(failed.value)
+    said = {  # what came back, as far as the SDK still has it
+        (True, "text/html"): "content-type text/html",
+        (True, "application/json"): "content-type application/json",
+        (False, "text/html"): "'<html><body>Proxy login",
+        (False, "application/json"): "JSON that does not parse",
+    }[stream, content_type]
+    assert said in str(failed.value)
+    assert chat.turns == [] and ex.turn.calls == []
