@@ -243,7 +243,7 @@ class Exchange:
         try:
             if not self.stream:
                 try:
-                    final = self.client.messages.create(**request, timeout=600)
+                    final = self.client.messages.create(**request)
                 except json.JSONDecodeError:
                     raise ExchangeFailed(self._not_a_message("JSON that does not parse")) from None
                 if isinstance(final, str):  # the SDK's answer to a 200 body that is not JSON

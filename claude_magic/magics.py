@@ -32,7 +32,14 @@ from .errors import ClaudeError, Interrupted, explain
 from .exchange import DEFAULT_MAX_ITERATIONS, Exchange
 from .interpolate import InterpolationError, interpolate
 from .models import DEFAULT_MODEL
-from .request import CACHE_TTLS, EFFORTS, RequestOptions, check_for_model, user_message
+from .request import (
+    CACHE_TTLS,
+    EFFORTS,
+    NON_STREAMING_MAX_TOKENS,
+    RequestOptions,
+    check_for_model,
+    user_message,
+)
 from .session import current
 from .structured import ReplyMismatch, Schema, parsed_message
 
@@ -290,6 +297,13 @@ class ClaudeMagics(Magics):
                     "reply to store. Drop -o for the dry run (it prints the request)."
                 )
         options = self.options_for(args, namespace)
+        if args.no_stream and options.max_tokens > NON_STREAMING_MAX_TOKENS:
+            raise UsageError(
+                f"--no-stream with --max-tokens {options.max_tokens:,}: the SDK refuses "
+                "non-streaming requests that may take longer than 10 minutes (max_tokens "
+                f"above {NON_STREAMING_MAX_TOKENS:,}). Drop --no-stream (replies stream by "
+                "default) or lower --max-tokens."
+            )
         text = prompt if args.no_interpolate else self._interpolate(prompt, namespace)
         try:
             attachments = [attachment_block(spec, namespace) for spec in args.attach]

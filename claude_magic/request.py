@@ -18,6 +18,9 @@ from .tools import ToolSet
 
 CACHE_TTLS = ("5m", "1h")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+NON_STREAMING_MAX_TOKENS = 21_333
+"""The largest max_tokens the SDK sends without streaming: it refuses requests it expects to
+take over 10 minutes (3600 s x max_tokens / 128,000 > 600; `_calculate_nonstreaming_timeout`)."""
 
 
 @dataclass

@@ -126,6 +126,7 @@ def test_export_quotes_chat_names_and_restores(ipython, tmp_path):
         ("-m ''", "needs a model id"),
         ("-m ' '", "needs a model id"),
         ("--stop ok --stop '  '", "--stop '  ': "),
+        ("--no-stream --max-tokens 21334", "longer than 10 minutes"),
     ],
 )
 def test_bad_values_fail_before_sending(ipython, line, message):
@@ -354,3 +355,12 @@ def test_a_schema_reply_cut_off_by_max_tokens_says_so(ipython):
     with pytest.raises(ReplyMismatch, match=r"cut off at max_tokens \(4,096\).*--max-tokens"):
         ipython.run_cell_magic("claude", "--schema Point -o pt", "a point")
     assert "pt" not in ipython.user_ns
+
+
+def test_no_stream_takes_max_tokens_up_to_what_the_sdk_sends_without_streaming(ipython):
+    """The SDK's own limit (10 minutes at 128K tokens an hour): up to 21,333 is sent with
+    the SDK's timeout, not one the magic chose to get past the SDK's check."""
+    ipython.run_cell_magic("claude", "--no-stream --max-tokens 21333", "hi")
+    request = claude_magic.simulator().requests[-1]
+    assert request.json["max_tokens"] == 21333 and "stream" not in request.json
+    assert request.headers["x-stainless-timeout"] == "600"
