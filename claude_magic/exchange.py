@@ -159,6 +159,19 @@ class Exchange:
         index = holder.index_of(self.cell_id)
         return holder.turns[index] if index is not None else None
 
+    def _cells_after_commit(self, moved_from: Chat | None) -> dict[str, list[str]] | None:
+        """Every chat's cell ids as the commit will leave them (None if a turn has no id)."""
+        if self.chats is None or self.cell_id is None:
+            return None
+        cells: dict[str, list[str | None]] = {c.name: [t.cell_id for t in c] for c in self.chats}
+        if moved_from is not None:
+            cells[moved_from.name].remove(self.cell_id)
+        kept = self.chat.turns[: self.turn.position]
+        cells[self.chat.name] = [*(t.cell_id for t in kept), self.cell_id]
+        if any(None in ids for ids in cells.values()):
+            return None
+        return {name: ids for name, ids in cells.items() if ids}  # type: ignore[misc]
+
     def _commit(self, moved_from: Chat | None) -> tuple[Turn, int]:
         """Show the final record and commit the turn as one step: an interrupt that arrives
         meanwhile is held until both are done (then raised), so the notebook's record and
@@ -168,6 +181,7 @@ class Exchange:
         else:
             running_cost = self.chat.cost_before(self.cell_id) + self.turn.cost_usd
             self.turn.position = self.chat.position_for(self.cell_id)
+        self.turn.chat_cells = self._cells_after_commit(moved_from)
         with _interrupts_held():
             self.view.finish(self.turn, running_cost)
             if moved_from is not None:
