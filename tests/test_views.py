@@ -240,7 +240,7 @@ def test_text_view_hidden_thinking_and_fail(capsys: pytest.CaptureFixture[str]) 
     feed(view, stream_events(SSE().thinking("").text("partial")))
     view.fail(Turn("x", None, {}, replies=[{"role": "assistant", "content": []}]))
     out = capsys.readouterr().out
-    assert "thinking hidden (display: omitted)" in out
+    assert "thinking hidden (display: omitted) — use --thinking to show a summary\n\npartial" in out
     assert out.endswith("partial\n✗ Not added to the chat: the error below says why.\n")
 
 

@@ -94,7 +94,7 @@ class TextView:
         kind = block.get("type")
         if kind == "thinking":
             if not block.get("thinking"):  # display omitted: say so instead of nothing
-                self._line(render.block_text(block))
+                self._line(render.block_text(block) + "\n")  # set apart, as shown thinking is
             self._end_thinking()
         elif kind != "text":
             self._end_thinking()
