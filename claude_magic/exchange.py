@@ -127,6 +127,7 @@ class Exchange:
                 offline=self.offline,
                 cell_id=self.cell_id,
                 dropped_turns=max(dropped - 1, 0),
+                reset_turns=len(self.chat) if self.fresh else 0,
                 moved_from=moved_from.name if moved_from else None,
                 notice=self.notice,
                 budget_left_usd=self.budget.left_usd if self.budget is not None else None,

@@ -31,6 +31,8 @@ class ExchangeInfo:
     cell_id: str | None = None
     dropped_turns: int = 0
     """Turns a re-run will drop from the chat when this exchange commits."""
+    reset_turns: int = 0
+    """`--new`: the turns the chat holds now, all dropped when this exchange commits."""
     moved_from: str | None = None
     """The chat this cell's earlier turn was in, when the re-run names another chat."""
     notice: str | None = None

@@ -67,7 +67,8 @@ class Recorder:
 
 
 def exchange(client: Any, chat: Chat, prompt: str, view: Any = None, **options: Any) -> Exchange:
-    kwargs = {k: options.pop(k) for k in ("cell_id", "chats", "on_call") if k in options}
+    keys = ("cell_id", "chats", "on_call", "fresh")
+    kwargs = {k: options.pop(k) for k in keys if k in options}
     opts = RequestOptions(
         model=options.pop("model", "claude-sonnet-5-5"),
         max_tokens=options.pop("max_tokens", 1000),
@@ -352,3 +353,14 @@ def test_a_page_that_is_not_a_message_is_one_clear_error(stream: bool, content_t
     }[stream, content_type]
     assert said in str(failed.value)
     assert chat.turns == [] and ex.turn.calls == []
+
+
+def test_new_tells_the_view_how_many_turns_it_drops() -> None:
+    sim = Simulator()
+    chat = Chat("c")
+    for prompt in ("one", "two"):
+        exchange(sim.client(), chat, prompt).run()
+    view = Recorder()
+    exchange(sim.client(), chat, "three", view=view, fresh=True).run()
+    assert view.calls[0][1].reset_turns == 2
+    assert [t.user["content"][0]["text"] for t in chat.turns] == ["three"]

@@ -597,6 +597,16 @@ def test_rerun_note_says_what_will_happen() -> None:
     assert "moved from chat 'old'" in render.final_notes(one)[0]
 
 
+def test_new_note_says_the_chat_starts_over() -> None:
+    info = ExchangeInfo(chat="tutor", model="m", offline=False, reset_turns=3)
+    assert render.begin_notes(info) == [
+        "(--new: chat 'tutor' starts over; its 3 turns are dropped when this reply completes)"
+    ]
+    assert render.final_notes(info) == ["(--new: chat 'tutor' started over; dropped its 3 turns)"]
+    one = ExchangeInfo(chat="t", model="m", offline=False, reset_turns=1)
+    assert "its 1 turn is dropped" in render.begin_notes(one)[0]
+
+
 def test_reply_blocks_names_tool_results() -> None:
     replies = [
         {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "add"}]},

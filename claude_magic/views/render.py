@@ -493,6 +493,11 @@ def begin_notes(info: ExchangeInfo) -> list[str]:
             f"(this cell's earlier turn is in chat {info.moved_from!r}; it moves to "
             f"{info.chat!r} when this reply completes)"
         )
+    if info.reset_turns > 0:
+        notes.append(
+            f"(--new: chat {info.chat!r} starts over; its {plural(info.reset_turns, 'turn')} "
+            f"{'is' if info.reset_turns == 1 else 'are'} dropped when this reply completes)"
+        )
     if info.dropped_turns > 0:
         notes.append(
             f"(re-run: replaces this cell's earlier turn; "
@@ -506,6 +511,11 @@ def final_notes(info: ExchangeInfo) -> list[str]:
     notes = [info.notice] if info.notice else []
     if info.moved_from:
         notes.append(f"(moved from chat {info.moved_from!r}: its earlier turn there was removed)")
+    if info.reset_turns > 0:
+        notes.append(
+            f"(--new: chat {info.chat!r} started over; dropped its "
+            f"{plural(info.reset_turns, 'turn')})"
+        )
     if info.dropped_turns > 0:
         notes.append(
             f"(re-run: replaced this cell's earlier turn; dropped "
