@@ -246,8 +246,6 @@ class ClaudeMagics(Magics):
         max_tokens = args.max_tokens if args.max_tokens is not None else self.max_tokens
         if max_tokens < 1:
             raise UsageError(f"--max-tokens must be at least 1, not {max_tokens}.")
-        if isinstance(thinking, int) and thinking >= max_tokens:
-            raise UsageError(f"--thinking {thinking} must be below --max-tokens ({max_tokens}).")
         if not args.chat.strip():
             raise UsageError("-c/--chat needs a name.")
         for seq in args.stop:

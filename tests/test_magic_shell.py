@@ -273,6 +273,10 @@ def test_chats_counts_in_words(ipython, capsys):
     ("options", "says"),
     [
         ("-m claude-opus-5-5 --thinking 2048", "does not take a thinking budget"),
+        # not first "must be below --max-tokens", then, once fixed, "no budgets here"
+        ("-m claude-opus-5-5 --thinking 8000", "does not take a thinking budget"),
+        ("-m claude-haiku-4-5 --thinking 8000", r"--thinking 8000 must be below --max-tokens"),
+        ("-m claude-unknown-9 --thinking 8000", r"--thinking 8000 must be below --max-tokens"),
         ("-m claude-haiku-4-5 --thinking", "has no adaptive thinking"),
         ("-m claude-opus-5-5 --thinking off", "cannot turn thinking off"),
         ("-m claude-sonnet-5-5 --prefill {", "does not accept a prefill"),
