@@ -12,6 +12,7 @@ partial reply and says what happened. No IPython or widget import.
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 from .chat import Chat, ChatRegistry
 from .errors import ClaudeError, ExchangeFailed, TruncatedStream, explain
+from .formatting import plural
 from .offline.tokens import text_tokens
 from .protocol import BlockKey, ExchangeInfo, View
 from .request import RequestOptions, build_request, merge_prefill
@@ -125,9 +127,11 @@ class Exchange:
                 offline=self.offline,
                 cell_id=self.cell_id,
                 dropped_turns=max(dropped - 1, 0),
+                reset_turns=len(self.chat) if self.fresh else 0,
                 moved_from=moved_from.name if moved_from else None,
                 notice=self.notice,
                 budget_left_usd=self.budget.left_usd if self.budget is not None else None,
+                kept=self._kept_turn(moved_from),
             )
         )
         try:
@@ -150,6 +154,25 @@ class Exchange:
         holder = self.chats.holder(self.cell_id)
         return holder if holder is not None and holder is not self.chat else None
 
+    def _kept_turn(self, moved_from: Chat | None) -> Turn | None:
+        """The turn this cell has in a chat now (it stays there if the exchange fails)."""
+        holder = moved_from or self.chat
+        index = holder.index_of(self.cell_id)
+        return holder.turns[index] if index is not None else None
+
+    def _cells_after_commit(self, moved_from: Chat | None) -> dict[str, list[str]] | None:
+        """Every chat's cell ids as the commit will leave them (None if a turn has no id)."""
+        if self.chats is None or self.cell_id is None:
+            return None
+        cells: dict[str, list[str | None]] = {c.name: [t.cell_id for t in c] for c in self.chats}
+        if moved_from is not None:
+            cells[moved_from.name].remove(self.cell_id)
+        kept = self.chat.turns[: self.turn.position]
+        cells[self.chat.name] = [*(t.cell_id for t in kept), self.cell_id]
+        if any(None in ids for ids in cells.values()):
+            return None
+        return {name: ids for name, ids in cells.items() if ids}  # type: ignore[misc]
+
     def _commit(self, moved_from: Chat | None) -> tuple[Turn, int]:
         """Show the final record and commit the turn as one step: an interrupt that arrives
         meanwhile is held until both are done (then raised), so the notebook's record and
@@ -159,6 +182,7 @@ class Exchange:
         else:
             running_cost = self.chat.cost_before(self.cell_id) + self.turn.cost_usd
             self.turn.position = self.chat.position_for(self.cell_id)
+        self.turn.chat_cells = self._cells_after_commit(moved_from)
         with _interrupts_held():
             self.view.finish(self.turn, running_cost)
             if moved_from is not None:
@@ -186,7 +210,7 @@ class Exchange:
         return explain(exc, model=self.options.model, offline=self.offline)
 
     def _loop(self, history: list[dict[str, Any]]) -> None:
-        for _ in range(self.max_iterations):
+        for call in range(1, self.max_iterations + 1):
             request = build_request(history, self.user, self.options, self.turn.replies)
             message = self._call(request)
             self._partial = self._reply(message["content"])
@@ -196,15 +220,28 @@ class Exchange:
             self._partial = None
             if content:  # an empty assistant message would make every later request a 400
                 self.turn.replies.append({"role": "assistant", "content": content})
+            if stop_reason not in ("tool_use", "pause_turn"):
+                return
+            if call == self.max_iterations:
+                break
             if stop_reason == "tool_use":
                 self.turn.replies.append(self._run_tools(content))
-            elif stop_reason != "pause_turn":
-                return
-        raise ExchangeFailed(
-            f"Stopped after {self.max_iterations} API calls and the model still wants to "
-            "continue (tool loop). Nothing was added to the chat; raise --max-iterations "
-            "or change the prompt.",
-            self.turn,
+        raise ExchangeFailed(self._out_of_iterations(content), self.turn)
+
+    def _out_of_iterations(self, content: list[dict[str, Any]]) -> str:
+        """Why the loop stopped; tools the last reply asked for are not run (their results
+        could not be sent, and running the cell again would run them again)."""
+        names = [str(b.get("name")) for b in content if b.get("type") == "tool_use"]
+        calls = plural(self.max_iterations, "API call")
+        wants = (
+            f"the model asked for {', '.join(names)}, which was not run (its result would "
+            "need another call)"
+            if names
+            else "the model still wants to continue (pause_turn)"
+        )
+        return (
+            f"Stopped after {calls} (--max-iterations {self.max_iterations}): {wants}. "
+            "Nothing was added to the chat; raise --max-iterations or change the prompt."
         )
 
     # -- one API call ---------------------------------------------------------------------
@@ -220,14 +257,26 @@ class Exchange:
         stream = None
         try:
             if not self.stream:
-                final = self.client.messages.create(**request, timeout=600)
+                try:
+                    final = self.client.messages.create(**request)
+                except json.JSONDecodeError:
+                    raise ExchangeFailed(self._not_a_message("JSON that does not parse")) from None
+                if isinstance(final, str):  # the SDK's answer to a 200 body that is not JSON
+                    raise ExchangeFailed(self._not_a_message(f"not JSON: {final[:60]!r}"))
                 request_id = getattr(final, "_request_id", None)
             else:
                 with self.client.messages.stream(**request) as stream:
+                    started = False
                     for event in stream:
+                        started = started or event.type == "message_start"
                         if ttft is None and event.type == "content_block_delta":
                             ttft = self.clock() - start
                         self._feed.event(event)
+                    if not started:  # the SDK skips what is not an SSE event
+                        kind = stream.response.headers.get("content-type") or "none"
+                        raise ExchangeFailed(
+                            self._not_a_message(f"content-type {kind}, no stream events")
+                        )
                     final = stream.get_final_message()
                 request_id = stream.request_id
                 self._feed.end_call()
@@ -249,6 +298,14 @@ class Exchange:
             raise TruncatedStream()
         self._record(message, started_at, start, ttft, request_id=request_id)
         return message
+
+    def _not_a_message(self, what: str) -> str:
+        where = "the offline simulator" if self.offline else "the Claude API"
+        return (
+            f"The answer from {where} is not a Messages API reply (HTTP 200, {what}): a proxy "
+            "or login page, or ANTHROPIC_BASE_URL pointing at something else? Nothing was "
+            "added to the chat."
+        )
 
     def _reply(self, content: list[dict[str, Any]]) -> dict[str, Any]:
         """A call's content as the chat keeps it: the first call's text starts with the

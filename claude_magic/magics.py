@@ -8,6 +8,7 @@ names a subcommand is that subcommand (commands.py).
 
 from __future__ import annotations
 
+import keyword
 import re
 from typing import Any
 
@@ -31,7 +32,14 @@ from .errors import ClaudeError, Interrupted, explain
 from .exchange import DEFAULT_MAX_ITERATIONS, Exchange
 from .interpolate import InterpolationError, interpolate
 from .models import DEFAULT_MODEL
-from .request import CACHE_TTLS, EFFORTS, RequestOptions, check_for_model, user_message
+from .request import (
+    CACHE_TTLS,
+    EFFORTS,
+    NON_STREAMING_MAX_TOKENS,
+    RequestOptions,
+    check_for_model,
+    user_message,
+)
 from .session import current
 from .structured import ReplyMismatch, Schema, parsed_message
 
@@ -238,12 +246,20 @@ class ClaudeMagics(Magics):
         max_tokens = args.max_tokens if args.max_tokens is not None else self.max_tokens
         if max_tokens < 1:
             raise UsageError(f"--max-tokens must be at least 1, not {max_tokens}.")
-        if isinstance(thinking, int) and thinking >= max_tokens:
-            raise UsageError(f"--thinking {thinking} must be below --max-tokens ({max_tokens}).")
         if not args.chat.strip():
             raise UsageError("-c/--chat needs a name.")
-        if any(not seq.strip() for seq in args.stop):
-            raise UsageError("--stop needs a non-blank sequence.")
+        for seq in args.stop:
+            if not seq.strip():
+                raise UsageError(
+                    f"--stop {seq!r}: a stop sequence needs a character that is not "
+                    "whitespace (the API refuses blank ones)."
+                )
+        if args.model is not None and not args.model.strip():
+            raise UsageError("-m/--model needs a model id, e.g. -m claude-sonnet-5-5.")
+        if args.no_cache and args.cache:
+            raise UsageError(
+                f"--no-cache and --cache {args.cache} contradict each other: give one of them."
+            )
         system = args.system if args.system is not None else (self.system or None)
         if system and not args.no_interpolate:
             system = self._interpolate(system, namespace)
@@ -270,16 +286,29 @@ class ClaudeMagics(Magics):
     def ask(self, args: Any, prompt: str) -> Any:
         """Build the turn from parsed options and the prompt, then run the exchange."""
         namespace = self.shell.user_ns
-        if args.out and not args.out.isidentifier():
-            raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+        if args.out is not None:
+            if not args.out.isidentifier() or keyword.iskeyword(args.out):
+                raise UsageError(f"-o/--out needs a variable name, not {args.out!r}.")
+            if args.dry_run:
+                raise UsageError(
+                    f"-o {args.out} stores the reply, and --dry-run sends nothing: there is no "
+                    "reply to store. Drop -o for the dry run (it prints the request)."
+                )
         options = self.options_for(args, namespace)
+        if args.no_stream and options.max_tokens > NON_STREAMING_MAX_TOKENS:
+            raise UsageError(
+                f"--no-stream with --max-tokens {options.max_tokens:,}: the SDK refuses "
+                "non-streaming requests that may take longer than 10 minutes (max_tokens "
+                f"above {NON_STREAMING_MAX_TOKENS:,}). Drop --no-stream (replies stream by "
+                "default) or lower --max-tokens."
+            )
         text = prompt if args.no_interpolate else self._interpolate(prompt, namespace)
         try:
             attachments = [attachment_block(spec, namespace) for spec in args.attach]
         except AttachmentError as exc:
             raise UsageError(str(exc)) from None
         if not text.strip() and not attachments:
-            raise UsageError("Nothing to send: the cell is empty (and nothing is attached).")
+            raise UsageError("Nothing to send: the prompt is empty (and nothing is attached).")
         commands.resolve_tools(args, namespace, options)
         if args.schema is not None:
             options.schema = _schema(args.schema, namespace)
@@ -343,8 +372,16 @@ class ClaudeMagics(Magics):
             try:
                 message = parsed_message(message, options.schema)
             except ReplyMismatch as exc:
+                cut = (
+                    f" It was cut off at max_tokens ({options.max_tokens:,}): raise "
+                    "--max-tokens and run the cell again."
+                    if getattr(message, "stop_reason", None) == "max_tokens"
+                    else ""
+                )
                 unset = f" {args.out} was not set." if args.out else ""
-                raise ReplyMismatch(f"{exc} (The reply is in the chat as text.){unset}") from None
+                raise ReplyMismatch(
+                    f"{exc}{cut} (The reply is in the chat as text.){unset}"
+                ) from None
         if args.out:
             self.shell.user_ns[args.out] = message
         return None

@@ -62,18 +62,33 @@ def chats_from_notebook(
 ) -> list[Chat]:
     """Rebuild every chat of a saved notebook: same order, cell ids and blocks.
 
-    Records are replayed in the order they were committed live (the start time of their
-    first call), each at the position it had in its chat, so the file's stale outputs
-    resolve as they did in the kernel: a re-run cell's newer record replaces its older one,
-    and a later cell whose turn that re-run dropped (its output still in the file) stays
-    dropped. Invalid records are skipped (see `iter_turns`).
+    The newest record (by the start time of its first call) lists every chat's cells as the
+    kernel held them after it (`Turn.chat_cells`); each is the cell's newest record. So the
+    file's stale outputs stay out as they did in the kernel, even when the run that dropped
+    them (a re-run, `--new`, a move to another chat) left no record of its own. Records
+    without that list (older files) are replayed in the order they were committed, each at
+    the position it had in its chat. Invalid records are skipped (see `iter_turns`).
     """
     chats: dict[str, Chat] = {}
     turns = sorted(iter_turns(path, on_skip), key=_committed_at)  # stable: ties keep cell order
+    if turns and turns[-1].chat_cells is not None:
+        return _chats_as_of(turns[-1].chat_cells, turns)
     for turn in turns:
         chat = chats.setdefault(turn.chat, Chat(turn.chat))
         chat.replay(turn)
     return list(chats.values())
+
+
+def _chats_as_of(chat_cells: dict[str, list[str]], turns: list[Turn]) -> list[Chat]:
+    """The chats the newest record says the kernel held, built from each cell's newest
+    record (a cell whose record is not in the file is left out: nothing can restore it)."""
+    newest = {turn.cell_id: turn for turn in turns}  # turns are oldest first
+    chats = []
+    for name, cells in chat_cells.items():
+        found = [newest[c] for c in cells if c in newest and newest[c].chat == name]
+        if found:
+            chats.append(Chat(name, found))
+    return chats
 
 
 def _committed_at(turn: Turn) -> str:

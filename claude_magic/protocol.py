@@ -31,12 +31,17 @@ class ExchangeInfo:
     cell_id: str | None = None
     dropped_turns: int = 0
     """Turns a re-run will drop from the chat when this exchange commits."""
+    reset_turns: int = 0
+    """`--new`: the turns the chat holds now, all dropped when this exchange commits."""
     moved_from: str | None = None
     """The chat this cell's earlier turn was in, when the re-run names another chat."""
     notice: str | None = None
     """A line to show before the reply (e.g. why a replay fell back to the simulator)."""
     budget_left_usd: float | None = None
     """What the kernel's budget had left before this exchange (None: no budget)."""
+    kept: Turn | None = None
+    """The cell's earlier turn, still in a chat (a re-run): a failed exchange leaves it
+    there, so the failed output carries its record in place of the output it replaces."""
 
 
 @dataclass

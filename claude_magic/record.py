@@ -92,6 +92,7 @@ def _schema() -> Any:
         model: str = ""
         system: str | list[dict[str, Any]] | None = None
         position: Annotated[int, Field(ge=0)] | None = None
+        chat_cells: dict[str, list[str]] | None = None
         user: Message
         replies: list[Message] = []
         calls: list[Call] = []

@@ -12,12 +12,15 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import MODELS, lookup
+from .models import MODELS, Model, lookup
 from .structured import Schema
 from .tools import ToolSet
 
 CACHE_TTLS = ("5m", "1h")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+NON_STREAMING_MAX_TOKENS = 21_333
+"""The largest max_tokens the SDK sends without streaming: it refuses requests it expects to
+take over 10 minutes (3600 s x max_tokens / 128,000 > 600; `_calculate_nonstreaming_timeout`)."""
 
 
 @dataclass
@@ -40,16 +43,24 @@ class RequestOptions:
 
 def check_for_model(options: RequestOptions) -> None:
     """Raise ValueError, before anything is sent, for options the model table says this
-    model rejects (the API would answer 400). Models not in the table are not checked: a
-    new model must still work with a stale table."""
+    model rejects (the API would answer 400), model rules first. A model not in the table
+    gets only the rules every model has: a new model must still work with a stale table."""
     if options.prefill and options.schema is not None:
         raise ValueError(
             "--prefill cannot be combined with --schema (the API answers 400: structured "
             "outputs cannot continue an assistant prefill)."
         )
     model = lookup(options.model)
-    if model is None:
-        return
+    if model is not None:
+        _check_known_model(options, model)
+    if isinstance(options.thinking, int) and options.thinking >= options.max_tokens:
+        raise ValueError(
+            f"--thinking {options.thinking} must be below --max-tokens ({options.max_tokens}): "
+            "the budget is part of the reply's max_tokens."
+        )
+
+
+def _check_known_model(options: RequestOptions, model: Model) -> None:
     name = model.id
     if options.max_tokens > model.max_tokens:
         raise ValueError(

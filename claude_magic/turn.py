@@ -106,6 +106,10 @@ class Turn:
     position: int | None = None
     """How many turns preceded this one in its chat when it was committed: restore uses it
     to drop, as the live kernel did, turns that a re-run of an earlier cell rewound."""
+    chat_cells: dict[str, list[str]] | None = None
+    """Every non-empty chat's cell ids, in order, right after this turn was committed (None
+    without cell ids). The newest record of a saved notebook is then the kernel's state: a
+    rewind, a `--new` or a move whose own record a later run replaced still counts."""
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -149,6 +153,7 @@ class Turn:
             "model": self.model,
             "system": self.system,
             "position": self.position,
+            **({"chat_cells": self.chat_cells} if self.chat_cells is not None else {}),
             "user": self.user,
             "replies": self.replies,
             "calls": [c.to_json() for c in self.calls],
@@ -171,6 +176,7 @@ class Turn:
             execution_count=record.get("execution_count"),
             system=record.get("system"),
             position=record.get("position"),
+            chat_cells=record.get("chat_cells"),
         )
 
 

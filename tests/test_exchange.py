@@ -67,7 +67,8 @@ class Recorder:
 
 
 def exchange(client: Any, chat: Chat, prompt: str, view: Any = None, **options: Any) -> Exchange:
-    kwargs = {k: options.pop(k) for k in ("cell_id", "chats", "on_call") if k in options}
+    keys = ("cell_id", "chats", "on_call", "fresh")
+    kwargs = {k: options.pop(k) for k in keys if k in options}
     opts = RequestOptions(
         model=options.pop("model", "claude-sonnet-5-5"),
         max_tokens=options.pop("max_tokens", 1000),
@@ -320,3 +321,46 @@ def test_a_broken_stream_records_what_was_streamed_as_an_estimate() -> None:
     assert call.estimated and call.error
     assert call.usage["output_tokens"] > 150  # ~4 characters a token of what arrived
     assert call.cost_usd > 0
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("content_type", ["text/html", "application/json"])
+def test_a_page_that_is_not_a_message_is_one_clear_error(stream: bool, content_type: str) -> None:
+    """A proxy's login page (HTTP 200) instead of the API: the SDK returns the page as a
+    str, fails to decode it, or streams no event; the cell says what came back."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        page = b"<html><body>Proxy login</body></html>"
+        return httpx2.Response(200, content=page, headers={"content-type": content_type})
+
+    client = anthropic.Anthropic(
+        api_key="x",
+        base_url="http://t",
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    chat = Chat("c")
+    ex = exchange(client, chat, "hi")
+    ex.stream = stream
+    with pytest.raises(ExchangeFailed, match="not a Messages API reply") as failed:
+        ex.run()
+    assert "ANTHROPIC_BASE_URL" in str(failed.value)
+    assert "Traceback" not in str(failed.value) and "Error:" not in str(failed.value)
+    said = {  # what came back, as far as the SDK still has it
+        (True, "text/html"): "content-type text/html",
+        (True, "application/json"): "content-type application/json",
+        (False, "text/html"): "'<html><body>Proxy login",
+        (False, "application/json"): "JSON that does not parse",
+    }[stream, content_type]
+    assert said in str(failed.value)
+    assert chat.turns == [] and ex.turn.calls == []
+
+
+def test_new_tells_the_view_how_many_turns_it_drops() -> None:
+    sim = Simulator()
+    chat = Chat("c")
+    for prompt in ("one", "two"):
+        exchange(sim.client(), chat, prompt).run()
+    view = Recorder()
+    exchange(sim.client(), chat, "three", view=view, fresh=True).run()
+    assert view.calls[0][1].reset_turns == 2
+    assert [t.user["content"][0]["text"] for t in chat.turns] == ["three"]

@@ -8,6 +8,7 @@ from IPython.core.error import UsageError
 import claude_magic
 from claude_magic.errors import ExchangeFailed
 from claude_magic.notebook import chats_from_notebook
+from claude_magic.structured import ReplyMismatch
 
 
 def sent() -> list[dict]:
@@ -115,15 +116,30 @@ def test_export_quotes_chat_names_and_restores(ipython, tmp_path):
     "line, message",
     [
         ("--max-iterations 0", "at least 1"),
-        ("--stop ''", "non-blank"),
+        ("--stop ''", "not whitespace"),
         ("-c ''", "needs a name"),
         ("--max-token 5", "unrecognized"),
         ("-o 1bad", "variable name"),
+        ("-o class", "variable name"),  # a keyword: `class` could never be read back
+        ("-o x --dry-run", "--dry-run sends nothing"),
+        ("--no-cache --cache 1h", "contradict"),
+        ("-m ''", "needs a model id"),
+        ("-m ' '", "needs a model id"),
+        ("--stop ok --stop '  '", "--stop '  ': "),
+        ("--no-stream --max-tokens 21334", "longer than 10 minutes"),
     ],
 )
 def test_bad_values_fail_before_sending(ipython, line, message):
     with pytest.raises(UsageError, match=message):
         ipython.run_cell_magic("claude", line, "hi")
+    assert sent() == []
+    assert claude_magic.simulator().requests == []  # not even a dry run's count_tokens
+
+
+def test_an_empty_line_magic_says_the_prompt_is_empty(ipython):
+    for line in ("", "-c notes", "{{''}}"):
+        with pytest.raises(UsageError, match="the prompt is empty"):
+            ipython.run_line_magic("claude", line)
     assert sent() == []
 
 
@@ -257,6 +273,10 @@ def test_chats_counts_in_words(ipython, capsys):
     ("options", "says"),
     [
         ("-m claude-opus-5-5 --thinking 2048", "does not take a thinking budget"),
+        # not first "must be below --max-tokens", then, once fixed, "no budgets here"
+        ("-m claude-opus-5-5 --thinking 8000", "does not take a thinking budget"),
+        ("-m claude-haiku-4-5 --thinking 8000", r"--thinking 8000 must be below --max-tokens"),
+        ("-m claude-unknown-9 --thinking 8000", r"--thinking 8000 must be below --max-tokens"),
         ("-m claude-haiku-4-5 --thinking", "has no adaptive thinking"),
         ("-m claude-opus-5-5 --thinking off", "cannot turn thinking off"),
         ("-m claude-sonnet-5-5 --prefill {", "does not accept a prefill"),
@@ -344,3 +364,27 @@ def test_export_and_restore_expand_the_home_directory(ipython, tmp_path, monkeyp
     ipython.run_line_magic("claude", "restore ~/out.ipynb")
     assert len(claude_magic.get_chat()) == 1
     assert claude_magic.usage_from_notebooks("~/out.ipynb").shape[0] == 1
+
+
+def test_a_schema_reply_cut_off_by_max_tokens_says_so(ipython):
+    ipython.user_ns["Point"] = {
+        "type": "object",
+        "properties": {"x": {"type": "integer"}},
+        "required": ["x"],
+        "additionalProperties": False,
+    }
+    claude_magic.simulator().script(
+        {"content": [{"type": "text", "text": '{"x": 1'}], "stop_reason": "max_tokens"}
+    )
+    with pytest.raises(ReplyMismatch, match=r"cut off at max_tokens \(4,096\).*--max-tokens"):
+        ipython.run_cell_magic("claude", "--schema Point -o pt", "a point")
+    assert "pt" not in ipython.user_ns
+
+
+def test_no_stream_takes_max_tokens_up_to_what_the_sdk_sends_without_streaming(ipython):
+    """The SDK's own limit (10 minutes at 128K tokens an hour): up to 21,333 is sent with
+    the SDK's timeout, not one the magic chose to get past the SDK's check."""
+    ipython.run_cell_magic("claude", "--no-stream --max-tokens 21333", "hi")
+    request = claude_magic.simulator().requests[-1]
+    assert request.json["max_tokens"] == 21333 and "stream" not in request.json
+    assert request.headers["x-stainless-timeout"] == "600"

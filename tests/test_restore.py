@@ -170,6 +170,48 @@ def test_stale_output_of_a_rerun_cell_loses_to_the_later_record(kernel, saved, t
     assert json.dumps(kernel.value(STATE), sort_keys=True) == json.dumps(before, sort_keys=True)
 
 
+def test_a_failed_rerun_keeps_the_cells_turn_in_the_saved_notebook(kernel, tmp_path):
+    """A re-run that fails leaves the cell's earlier turn in the chat; its output replaced
+    the earlier one, so it must carry that turn's record or restore would lose it."""
+    restart(kernel)
+    fe = Frontend(kernel)
+    fe.run("a", "%%claude\nMy name is Ada.")
+    fe.run("b", "%%claude\nWhat is my name?")
+    kernel.run("claude_magic.simulator().error_after(3)")
+    failed = fe.run("a", "%%claude\nMy name is Grace.", fails=True)
+    assert "keeps this cell's earlier turn" in json.dumps(failed.displays())
+    before = kernel.value(STATE)
+    assert before["default"]["cells"] == ["a", "b"]
+    path = fe.save(tmp_path / "failed-rerun.ipynb")
+    restart(kernel)
+    assert "default (2 turns)" in restore(kernel, path).stdout
+    assert json.dumps(kernel.value(STATE), sort_keys=True) == json.dumps(before, sort_keys=True)
+
+
+def test_restore_keeps_rewinds_resets_and_moves_whose_records_were_replaced(kernel, tmp_path):
+    """The cell that rewound a chat (or reset it with --new) later moved to another chat: its
+    record there is all the file has of it, so the dropped turns' stale records must not
+    come back on restore. The newest record carries every chat's cells."""
+    restart(kernel)
+    fe = Frontend(kernel)
+    fe.run("a", "%%claude\nfirst")
+    fe.run("b", "%%claude\nsecond")
+    fe.run("a", "%%claude\nfirst, again")  # rewinds: b's turn is dropped, its output stays
+    fe.run("a", "%%claude -c side\nfirst, elsewhere")  # moves: default is empty now
+    fe.run("c", "%%claude -c notes\none")
+    fe.run("d", "%%claude -c notes --new\nstart over")  # resets notes: c's turn is dropped
+    fe.run("d", "%%claude -c side\nmoved")
+    before = kernel.value(STATE)
+    assert {name: chat["cells"] for name, chat in before.items() if chat["cells"]} == {
+        "side": ["a", "d"]
+    }
+    path = fe.save(tmp_path / "moves.ipynb")
+    restart(kernel)
+    restore(kernel, path)
+    after = kernel.value(STATE)
+    assert after == {"side": before["side"]}
+
+
 def test_export_writes_a_valid_notebook_that_restores(kernel, saved, tmp_path):
     _, path, before, _ = saved
     restore(kernel, path)

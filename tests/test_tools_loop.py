@@ -113,6 +113,8 @@ def test_max_iterations_stops_the_loop_and_leaves_the_chat_unchanged(shell, caps
         claude_magic.simulator().script(loop)
     with pytest.raises(ExchangeFailed, match="Stopped after 2 API calls.*raise --max-iterations"):
         claude(shell, "--tools add --max-iterations 2", "loop forever")
+    assert shell.user_ns["calls"] == [("add", 1, 1)]  # the last call's tool was not run: its
+    # result could not be sent, and a re-run would run it again
     assert claude_magic.get_chat().messages == []
     assert len(claude_magic.usage_frame()) == 2  # both billed calls are in the ledger
     assert "Not added to the chat" in capsys.readouterr().out

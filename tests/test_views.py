@@ -240,8 +240,38 @@ def test_text_view_hidden_thinking_and_fail(capsys: pytest.CaptureFixture[str]) 
     feed(view, stream_events(SSE().thinking("").text("partial")))
     view.fail(Turn("x", None, {}, replies=[{"role": "assistant", "content": []}]))
     out = capsys.readouterr().out
-    assert "thinking hidden (display: omitted)" in out
+    assert "thinking hidden (display: omitted) — use --thinking to show a summary\n\npartial" in out
     assert out.endswith("partial\n✗ Not added to the chat: the error below says why.\n")
+
+
+def test_text_view_failure_before_any_call_prints_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An error before the first call (unknown model, no key) is the error alone: no lone
+    "[offline simulator]" badge line above it."""
+    view = TextView()
+    view.begin(ExchangeInfo(chat="x", model="m", offline=True))
+    view.fail(Turn("x", None, {}))
+    assert capsys.readouterr().out == ""
+
+
+def test_text_view_failed_rerun_says_the_chat_keeps_the_cells_turn(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    view = TextView()
+    kept = Turn("x", "c1", {"role": "user", "content": "hi"})
+    view.begin(ExchangeInfo(chat="x", model="m", offline=False, kept=kept))
+    feed(view, stream_events(SSE().text("partial")))
+    view.fail(Turn("x", "c1", {}, replies=[{"role": "assistant", "content": []}]))
+    assert capsys.readouterr().out.endswith(
+        "partial\n✗ Not added to the chat, which keeps this cell's earlier turn: the error "
+        "below says why.\n"
+    )
+
+
+def test_plain_text_tool_input_keeps_non_ascii_readable() -> None:
+    block = {"type": "tool_use", "id": "t1", "name": "weather", "input": {"city": "Zürich 🌧"}}
+    assert render.block_text(block) == '[tool_use weather] {"city": "Zürich 🌧"}'
 
 
 def test_text_view_never_imports_ipywidgets() -> None:
@@ -431,11 +461,12 @@ def test_no_stream_tool_loop_prints_in_order(capsys: pytest.CaptureFixture[str])
 def test_no_stream_failure_prints_what_arrived_in_order(capsys: pytest.CaptureFixture[str]):
     from claude_magic.errors import ExchangeFailed
 
-    with pytest.raises(ExchangeFailed, match="Stopped after 1"):
+    with pytest.raises(ExchangeFailed, match="Stopped after 1 API call "):
         _no_stream_exchange(TextView(), max_iterations=1).run()
     out = capsys.readouterr().out
-    at = _order(out, "[tool_use add]", "[tool_result add] 42", "· tool_use\n", "Not added")
+    at = _order(out, "[tool_use add]", "· tool_use\n", "Not added")
     assert at == sorted(at)
+    assert "[tool_result" not in out  # no call was left to send it: the tool was not run
 
 
 def test_no_stream_tool_loop_through_the_magic(ipython, capsys: pytest.CaptureFixture[str]):
@@ -564,6 +595,16 @@ def test_rerun_note_says_what_will_happen() -> None:
     one = ExchangeInfo(chat="t", model="m", offline=False, dropped_turns=1, moved_from="old")
     assert "1 later turn of chat 't'" in render.begin_notes(one)[1]
     assert "moved from chat 'old'" in render.final_notes(one)[0]
+
+
+def test_new_note_says_the_chat_starts_over() -> None:
+    info = ExchangeInfo(chat="tutor", model="m", offline=False, reset_turns=3)
+    assert render.begin_notes(info) == [
+        "(--new: chat 'tutor' starts over; its 3 turns are dropped when this reply completes)"
+    ]
+    assert render.final_notes(info) == ["(--new: chat 'tutor' started over; dropped its 3 turns)"]
+    one = ExchangeInfo(chat="t", model="m", offline=False, reset_turns=1)
+    assert "its 1 turn is dropped" in render.begin_notes(one)[0]
 
 
 def test_reply_blocks_names_tool_results() -> None:

@@ -465,3 +465,12 @@ def test_streamed_pieces_rebuild_the_full_render(
         page = live_client(live_messages(log)).block_html(0)
         assert page == render.text_html(text), text
         assert not re.search(r"cm-tail", page)
+
+
+def test_the_widgets_plain_text_says_what_it_is() -> None:
+    """Frontends without widgets (jupyter console, an untrusted or mid-stream-saved notebook)
+    show the widget's text/plain: a sentence, not `<...ReplyWidget object at 0x7f...>`."""
+    data, _ = LiveView().widget._repr_mimebundle_()
+    plain = data["text/plain"]
+    assert "object at 0x" not in plain
+    assert "streaming" in plain and "replaces" in plain

@@ -82,6 +82,10 @@ class ReplyWidget(anywidget.AnyWidget):
             state["snapshot"] = [self.sent, *self.history]
         return state
 
+    def __repr__(self) -> str:
+        """The text/plain of the live output (frontends without widgets show it)."""
+        return "Claude's reply, streaming (a live widget; the finished reply replaces it)"
+
     def close(self) -> None:
         layout = self.layout
         super().close()
@@ -229,7 +233,9 @@ class LiveView:
         )
 
     def fail(self, shown: Turn) -> None:
-        self._replace(lambda: failed_bundle(shown, offline=self._info.offline))
+        self._replace(
+            lambda: failed_bundle(shown, offline=self._info.offline, kept=self._info.kept)
+        )
 
     # -- sending -------------------------------------------------------------------------
 

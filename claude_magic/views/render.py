@@ -378,7 +378,10 @@ def thinking_html(text: str, note: str | None = None) -> str:
     )
 
 
-NOT_ADDED = "✗ Not added to the chat: the error below says why."
+def not_added(kept: bool = False) -> str:
+    """The line under a failed reply (`kept`: the chat still holds the cell's earlier turn)."""
+    which = ", which keeps this cell's earlier turn" if kept else ""
+    return f"✗ Not added to the chat{which}: the error below says why."
 
 
 def note_html(text: str, *, error: bool = False) -> str:
@@ -462,7 +465,8 @@ def block_text(block: dict[str, Any], tool_name: str | None = None) -> str:
     if kind == "redacted_thinking":
         return "[thinking redacted by the API]"
     if kind == "tool_use":
-        return f"[tool_use {block.get('name', '?')}] {json.dumps(block.get('input'))}"
+        tool_input = json.dumps(block.get("input"), ensure_ascii=False)
+        return f"[tool_use {block.get('name', '?')}] {tool_input}"
     if kind == "tool_result":
         name = tool_name or str(block.get("tool_use_id", "?"))
         return tool_result_line(name, block.get("content"), bool(block.get("is_error")))
@@ -489,6 +493,11 @@ def begin_notes(info: ExchangeInfo) -> list[str]:
             f"(this cell's earlier turn is in chat {info.moved_from!r}; it moves to "
             f"{info.chat!r} when this reply completes)"
         )
+    if info.reset_turns > 0:
+        notes.append(
+            f"(--new: chat {info.chat!r} starts over; its {plural(info.reset_turns, 'turn')} "
+            f"{'is' if info.reset_turns == 1 else 'are'} dropped when this reply completes)"
+        )
     if info.dropped_turns > 0:
         notes.append(
             f"(re-run: replaces this cell's earlier turn; "
@@ -502,6 +511,11 @@ def final_notes(info: ExchangeInfo) -> list[str]:
     notes = [info.notice] if info.notice else []
     if info.moved_from:
         notes.append(f"(moved from chat {info.moved_from!r}: its earlier turn there was removed)")
+    if info.reset_turns > 0:
+        notes.append(
+            f"(--new: chat {info.chat!r} started over; dropped its "
+            f"{plural(info.reset_turns, 'turn')})"
+        )
     if info.dropped_turns > 0:
         notes.append(
             f"(re-run: replaced this cell's earlier turn; dropped "

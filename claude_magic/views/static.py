@@ -43,14 +43,23 @@ def static_bundle(
     return bundle
 
 
-def failed_bundle(turn: Turn, *, offline: bool) -> dict[str, Any]:
-    """What arrived before the failure, marked as not added; no turn record (it was not
-    committed). The reason is the error the cell raises next, shown once, below this."""
+def failed_bundle(turn: Turn, *, offline: bool, kept: Turn | None = None) -> dict[str, Any]:
+    """What arrived before the failure, marked as not added (it was not committed). The
+    reason is the error the cell raises next, shown once, below this.
+
+    `kept` is the cell's earlier turn, which the chat still holds: this output replaces the
+    one that carried its record, so it carries the record on (restore must find it).
+    """
     if not (turn.replies or turn.calls):  # nothing arrived: the error alone says it all
-        return {"text/plain": ""}
-    return _bundle(
-        turn, offline=offline, running_cost=None, notes=(), error=render.NOT_ADDED, rendered={}
-    )
+        bundle: dict[str, Any] = {"text/plain": ""}
+    else:
+        error = render.not_added(kept is not None)
+        bundle = _bundle(
+            turn, offline=offline, running_cost=None, notes=(), error=error, rendered={}
+        )
+    if kept is not None:
+        bundle[TURN_MIME] = kept.to_record()
+    return bundle
 
 
 def _bundle(

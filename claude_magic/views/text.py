@@ -94,7 +94,7 @@ class TextView:
         kind = block.get("type")
         if kind == "thinking":
             if not block.get("thinking"):  # display omitted: say so instead of nothing
-                self._line(render.block_text(block))
+                self._line(render.block_text(block) + "\n")  # set apart, as shown thinking is
             self._end_thinking()
         elif kind != "text":
             self._end_thinking()
@@ -135,11 +135,10 @@ class TextView:
     def fail(self, shown: Turn) -> None:
         if not self._streamed:  # nothing was shown yet: what arrived before the failure
             self._print_replies(shown)
-        footer = render.footer_text(shown.calls, offline=self._offline, running_cost=None)
-        if footer:
-            self._line(footer)
+        if shown.calls:  # with none, the error alone says it (no lone offline badge)
+            self._line(render.footer_text(shown.calls, offline=self._offline, running_cost=None))
         if shown.replies or shown.calls:
-            self._line(render.NOT_ADDED)
+            self._line(render.not_added(self._info.kept is not None))
         self._flush()
 
     def _print_replies(self, turn: Turn) -> None:
