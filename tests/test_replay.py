@@ -178,7 +178,7 @@ def test_a_replayed_cell_that_stops_early_leaves_nothing_to_the_next(recorded, s
     cut = student.run(
         "%%claude --tools add --max-iterations 1\nPlease use add on 2 and 3.", cell_id="c"
     )
-    assert cut.error is not None and "Stopped after 1 API calls" in cut.error_text
+    assert cut.error is not None and "Stopped after 1 API call (" in cut.error_text
     new = student.run("%%claude\nSomething nobody recorded.", cell_id="n")
     assert new.error is None, new.error_text
     shown = json.dumps(new.displays())
