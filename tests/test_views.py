@@ -615,3 +615,19 @@ def test_reply_blocks_names_tool_results() -> None:
     ]
     assert [name for _, name in render.reply_blocks(replies)] == [None, "add", None]
     assert list(render.reply_blocks(replies))[2][0] == {"type": "text", "text": "plain"}
+
+
+def test_a_cost_no_api_billed_says_so_in_the_footer():
+    """A student must not read the simulator's or a recording's cost as money spent."""
+    import dataclasses
+
+    billed = call()
+    simulated = dataclasses.replace(billed, offline=True)
+    replayed = dataclasses.replace(billed, offline=True, replayed=True)
+    assert "$0.012 · first token" in render.footer_text([billed], offline=False, running_cost=None)
+    text = render.footer_text([simulated], offline=True, running_cost=None)
+    assert "$0.012 if sent to the API ·" in text
+    text = render.footer_text([replayed], offline=True, running_cost=None)
+    assert text.startswith("[replayed from a recording]")
+    assert "$0.012 as recorded, not billed" in text
+    assert "not billed" in render.footer_html([replayed], offline=True, running_cost=None)

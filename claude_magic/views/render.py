@@ -557,7 +557,7 @@ def footer_parts(
         f"out {total('output_tokens'):,}",
         f"cache write {total('cache_creation_input_tokens'):,}",
         f"cache read {total('cache_read_input_tokens'):,}{_savings(calls)}",
-        _usd(sum(c.cost_usd for c in calls)),
+        _usd(sum(c.cost_usd for c in calls)) + _not_billed(calls),
     ]
     first = next((c.ttft_s for c in calls if c.ttft_s is not None), None)
     if first is not None:
@@ -569,6 +569,14 @@ def footer_parts(
     if budget is not None:
         parts.append(f"budget left {_usd(budget)}")
     return parts
+
+
+def _not_billed(calls: list[CallRecord]) -> str:
+    """Say so when no call reached the API: a simulated or replayed cost is what the API
+    would charge (or charged the teacher), not money this kernel spent."""
+    if all(c.replayed for c in calls):
+        return " as recorded, not billed"
+    return " if sent to the API" if all(c.offline for c in calls) else ""
 
 
 def _savings(calls: list[CallRecord]) -> str:
