@@ -26,6 +26,7 @@ from IPython.display import display
 
 from .argv import attach_values, split_argv
 from .formatting import plural, usd
+from .interpolate import InterpolationError, interpolate_words
 from .request import RequestOptions, build_request, count_tokens_request
 from .session import current
 
@@ -132,7 +133,9 @@ def run(magics: Any, name: str, rest: str) -> Any:
         if spec.raw:
             return spec.handler(magics, rest)
         try:
-            argv = split_argv(rest)
+            argv = split_argv(interpolate_words(rest, magics.shell.user_ns))
+        except InterpolationError as exc:
+            raise ArgumentsRejected(str(exc)) from None
         except ValueError as exc:
             raise ArgumentsRejected(f"cannot split {rest!r} into words: {exc}") from None
         args = spec.parser.parse_args(attach_values(argv, spec.parser))

@@ -46,6 +46,14 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def interpolate_words(text: str, namespace: Mapping[str, Any]) -> str:
+    """`{{expr}}` in a subcommand's arguments (`%claude replay {{path}}`): each value is
+    shell-quoted, so a path with spaces stays one argument."""
+    import shlex
+
+    return _EXPR.sub(lambda m: shlex.quote(_evaluate(m.group(1), namespace)), text)
+
+
 def _interpolate_prose(text: str, namespace: Mapping[str, Any]) -> str:
     pieces: list[str] = []
     last = 0

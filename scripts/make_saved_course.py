@@ -1,4 +1,4 @@
-"""Regenerate notebooks/data/saved_course/: a small course's saved notebooks, with outputs.
+"""Regenerate claude_magic/data/saved_course/: a small course's saved notebooks, with outputs.
 
 The cost-analysis section of notebooks/07_tokens_usage_and_cost.ipynb reads this folder
 with `usage_from_notebooks`, offline. Each lesson below is written as a notebook, executed
@@ -16,7 +16,7 @@ keeping the time of day: only the `started_at` of the turn records' calls is cha
 
 Run from the repository root, in the project's venv:
 
-    python scripts/make_saved_course.py [--out notebooks/data/saved_course]
+    python scripts/make_saved_course.py [--out claude_magic/data/saved_course]
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def date_calls(nb: nbformat.NotebookNode, day: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "notebooks" / "data" / "saved_course")
+    parser.add_argument("--out", type=Path, default=ROOT / "claude_magic" / "data" / "saved_course")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cm-course-") as tmp:

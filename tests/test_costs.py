@@ -614,11 +614,11 @@ def test_no_warning_on_a_fresh_table(ledger_frame):
         costs.compare_costs(ledger_frame)
 
 
-COURSE = Path(__file__).parent.parent / "notebooks" / "data" / "saved_course"
+COURSE = Path(__file__).parent.parent / "claude_magic" / "data" / "saved_course"
 
 
 def test_shipped_course_folder_reads_offline_and_stays_small():
-    """notebooks/data/saved_course (scripts/make_saved_course.py) feeds the tutorial."""
+    """claude_magic/data/saved_course (scripts/make_saved_course.py) feeds the tutorial."""
     files = sorted(COURSE.glob("*.ipynb"))
     assert [f.name for f in files] == [
         "lesson1_first_chat.ipynb",
@@ -668,3 +668,14 @@ def test_notebook_07_names_every_current_model_with_a_cheaper_cache_read():
         ratio = round(model.price.cache_read / model.price.input, 6)
         if ratio != 0.1 and model.price.source == "official":
             assert named.get(model.display_name.removeprefix("Claude ")) == ratio, model.id
+
+
+def test_the_saved_course_ships_with_the_package():
+    """Notebooks 00 and 07 read it through `claude_magic.data.saved_course()`, so it works
+    from an installed package, not only from a clone."""
+    from claude_magic.data import saved_course
+
+    assert saved_course().resolve() == COURSE.resolve()
+    assert saved_course("lesson1_first_chat.ipynb").is_file()
+    with pytest.raises(FileNotFoundError, match="it has lesson1_first_chat.ipynb"):
+        saved_course("lesson9.ipynb")

@@ -388,3 +388,15 @@ def test_no_stream_takes_max_tokens_up_to_what_the_sdk_sends_without_streaming(i
     request = claude_magic.simulator().requests[-1]
     assert request.json["max_tokens"] == 21333 and "stream" not in request.json
     assert request.headers["x-stainless-timeout"] == "600"
+
+
+def test_subcommand_arguments_take_double_brace_expressions(ipython, tmp_path):
+    """`%claude export {{path}}` like a prompt's `{{expr}}`: the value is one argument, spaces
+    included; a bad expression is one line and does nothing."""
+    ipython.run_cell_magic("claude", "", "hello there")
+    ipython.user_ns["target"] = tmp_path / "my chat.ipynb"
+    ipython.run_line_magic("claude", "export {{target}}")
+    assert (tmp_path / "my chat.ipynb").is_file()
+    with pytest.raises(UsageError, match=r"\{\{nowhere\}\}: name 'nowhere' is not defined"):
+        ipython.run_line_magic("claude", "restore {{nowhere}}")
+    assert len(claude_magic.get_chat()) == 1
