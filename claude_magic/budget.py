@@ -93,15 +93,17 @@ class Budget:
     def left_usd(self) -> float:
         return max(self.limit_usd - self.spent_usd - self.held(), 0.0)
 
-    def check(self, request: Mapping[str, Any]) -> None:
-        """Raise BudgetExceeded if this request's input alone would pass the limit."""
+    def check(self, request: Mapping[str, Any], *, later_call: bool = False) -> None:
+        """Raise BudgetExceeded if this request's input alone would pass the limit.
+        `later_call`: not the cell's first call (a tool loop's or a paused turn's next one),
+        so earlier calls went out and the message must not say nothing was sent."""
         from .offline.tokens import count_input_tokens
         from .pricing import estimate_input_cost_usd
 
         tokens = count_input_tokens(dict(request))
         cost = estimate_input_cost_usd(str(request.get("model", "")), tokens)
         cost = 0.0 if math.isnan(cost) else cost
-        if _continues_a_turn(request):  # a tool loop's later call: earlier ones went out
+        if later_call:
             self.check_cost(
                 cost,
                 what="the next call of this cell's tool loop",
@@ -129,20 +131,6 @@ class Budget:
             f"{_raised(self.limit_usd, spent + held + cost_usd)} (or ask whoever set "
             f"{BUDGET_ENV} for this kernel)."
         )
-
-
-def _continues_a_turn(request: Mapping[str, Any]) -> bool:
-    """Whether the request is a later call of a cell's turn (so an earlier one went out):
-    it answers tool calls, or resumes a paused turn (server tool blocks, not a prefill)."""
-    messages = request.get("messages") or []
-    last = messages[-1] if messages else {}
-    content = last.get("content") if isinstance(last, Mapping) else None
-    if not isinstance(content, list):
-        return False
-    types = {b.get("type") for b in content if isinstance(b, Mapping)}
-    if last.get("role") == "user":
-        return "tool_result" in types
-    return bool(types - {"text"})  # a paused turn's server tool blocks; a prefill is text
 
 
 def _raised(limit: float, needed: float) -> str:

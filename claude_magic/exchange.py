@@ -212,7 +212,7 @@ class Exchange:
     def _loop(self, history: list[dict[str, Any]]) -> None:
         for call in range(1, self.max_iterations + 1):
             request = build_request(history, self.user, self.options, self.turn.replies)
-            message = self._call(request)
+            message = self._call(request, later_call=call > 1)
             self._partial = self._reply(message["content"])
             content = self._partial["content"]
             stop_reason = message["stop_reason"]
@@ -246,10 +246,10 @@ class Exchange:
 
     # -- one API call ---------------------------------------------------------------------
 
-    def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, request: dict[str, Any], *, later_call: bool = False) -> dict[str, Any]:
         """One API call (streamed unless --no-stream); returns the final message as a dict."""
         if self.budget is not None:
-            self.budget.check(request)
+            self.budget.check(request, later_call=later_call)
         self._feed.start_call()
         started_at = datetime.now(timezone.utc).isoformat()
         start = self.clock()
